@@ -1,0 +1,66 @@
+"""The five roles of a shop and what each may do. Groups are kept in step after every migrate."""
+
+from fnmatch import fnmatch
+
+from django.contrib.auth.models import Group, Permission
+
+DOMAIN_APPS = ("machines", "jobs", "inspection")
+
+PLANNER_MASTER_DATA = [
+    f"jobs.{verb}_{model}"
+    for model in (
+        "customer", "salesorder", "salesorderline", "part", "partrevision", "routing", "routingstep",
+        "routingstepmachine", "routingstepattachment", "ncprogram", "job", "materiallot", "serialnumber",
+    )
+    for verb in ("add", "change")
+] + [
+    f"machines.{verb}_{model}"
+    for model in ("calendar", "shiftwindow", "calendarexception", "fixture", "changeoverrule")
+    for verb in ("add", "change")
+]
+
+# Patterns over "app_label.codename"; "*.view_*" means every domain record may be read.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "operator": ["*.view_*", "jobs.run_operation", "machines.report_machine_state"],
+    "inspector": [
+        "*.view_*", "inspection.add_*", "inspection.change_*", "inspection.approve_firstarticlereport",
+        "jobs.hold_operation",
+    ],
+    "planner": [
+        "*.view_*", *PLANNER_MASTER_DATA, "jobs.release_job", "jobs.run_schedule", "jobs.publish_schedule",
+        "jobs.change_scheduleentry",
+    ],
+    "manager": [
+        "*.view_*", "jobs.view_reports", "machines.add_*", "machines.change_*", "jobs.add_scrapreason",
+        "jobs.change_scrapreason",
+    ],
+    "admin": ["*"],
+}
+ROLES = tuple(ROLE_PERMISSIONS)
+
+
+def role_permissions(role: str) -> list[Permission]:
+    patterns = ROLE_PERMISSIONS[role]
+    candidates = Permission.objects.select_related("content_type")
+    if role != "admin":
+        candidates = candidates.filter(content_type__app_label__in=DOMAIN_APPS)
+    return [
+        perm for perm in candidates
+        if any(fnmatch(f"{perm.content_type.app_label}.{perm.codename}", pattern) for pattern in patterns)
+    ]
+
+
+def roles_sync() -> None:
+    """Create the role groups and set each one's permissions to exactly its list."""
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(role_permissions(role))
+
+
+def user_roles(user) -> list[str]:
+    if not user.is_authenticated:
+        return []
+    names = {group.name for group in user.groups.all()}
+    if user.is_superuser:
+        names.add("admin")
+    return [role for role in ROLES if role in names]

@@ -1,0 +1,1 @@
+"""The scheduling engine: pure Python, no Django import. Dataclasses in, plan out."""

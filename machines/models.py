@@ -1,0 +1,204 @@
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import TimeStampedModel
+from machines.choices import (
+    CalendarExceptionKind,
+    FixtureKind,
+    FixtureStatus,
+    LossCategory,
+    MachineKind,
+    MachineState,
+    SetupAttribute,
+    StateSource,
+    Weekday,
+)
+
+
+class WorkCenter(TimeStampedModel):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "work center (machine group)"
+        verbose_name_plural = "work centers (machine groups)"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Calendar(TimeStampedModel):
+    """Weekly shift windows plus dated exceptions; planned operating time comes from here."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShiftWindow(models.Model):
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="windows")
+    name = models.CharField(max_length=50, help_text="For example: first shift.")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField(help_text="Earlier than the start when the shift runs past midnight.")
+    attended = models.BooleanField(default=True, help_text="Unattended (lights-out): cycles run on, no setup starts.")
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="shiftwindow_weekday_range"),
+            models.CheckConstraint(condition=~Q(start_time=F("end_time")), name="shiftwindow_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar} {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class CalendarException(models.Model):
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="exceptions")
+    kind = models.CharField(max_length=10, choices=CalendarExceptionKind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    attended = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(default=0, help_text="Where exceptions overlap, the higher wins.")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="calendarexception_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar}: {self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Machine(TimeStampedModel):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="machines")
+    kind = models.CharField(max_length=20, choices=MachineKind.choices)
+    hourly_rate = models.DecimalField(max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)])
+    active = models.BooleanField(default=True)
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="machines")
+    mtconnect_agent_url = models.URLField(blank=True)
+    mtconnect_device = models.CharField(max_length=100, blank=True)
+    # The setup mounted now, kept as values: the first changeover of a schedule starts from it.
+    setup_fixture = models.CharField(max_length=50, blank=True)
+    setup_material = models.CharField(max_length=100, blank=True)
+    setup_tool_kit = models.CharField(max_length=50, blank=True)
+    setup_program = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="machine_hourly_rate_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Fixture(TimeStampedModel):
+    """One physical workholding item: a unary resource, on one machine at a time."""
+
+    code = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=FixtureKind.choices)
+    status = models.CharField(max_length=20, choices=FixtureStatus.choices, default=FixtureStatus.AVAILABLE)
+    compatible_work_centers = models.ManyToManyField(WorkCenter, related_name="fixtures", blank=True)
+    mounted_on = models.ForeignKey(
+        Machine, on_delete=models.PROTECT, null=True, blank=True, related_name="mounted_fixtures"
+    )
+    storage_location = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mounted_on__isnull=True) | Q(status=FixtureStatus.IN_USE),
+                name="fixture_mounted_means_in_use",
+                violation_error_message="A fixture mounted on a machine must have the status 'in use'.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ChangeoverRule(TimeStampedModel):
+    """Minutes a changeover takes on a work center when one setup attribute changes.
+    "*" matches any value; the most specific rule wins, then the higher priority."""
+
+    work_center = models.ForeignKey(WorkCenter, on_delete=models.CASCADE, related_name="changeover_rules")
+    attribute = models.CharField(max_length=20, choices=SetupAttribute.choices)
+    from_value = models.CharField(max_length=100, default="*")
+    to_value = models.CharField(max_length=100, default="*")
+    minutes = models.PositiveIntegerField()
+    cost = models.DecimalField(max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)])
+    priority = models.SmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["work_center", "attribute", "-priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_center", "attribute", "from_value", "to_value"], name="changeoverrule_unique_match"
+            ),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="changeoverrule_cost_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_center.code} {self.attribute} {self.from_value}->{self.to_value}: {self.minutes} min"
+
+
+class DowntimeReason(TimeStampedModel):
+    code = models.CharField(max_length=20, unique=True)
+    label = models.CharField(max_length=100)
+    planned = models.BooleanField(default=False)
+    loss_category = models.CharField(max_length=20, choices=LossCategory.choices, default=LossCategory.AVAILABILITY)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["planned", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+
+class MachineStateEvent(models.Model):
+    """The machine status log: intervals that never overlap; the open one is the current state.
+    It records what the machine did, not which operation: the jobs app keeps that."""
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="state_events")
+    state = models.CharField(max_length=20, choices=MachineState.choices)
+    reason = models.ForeignKey(DowntimeReason, on_delete=models.PROTECT, null=True, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=20, choices=StateSource.choices, default=StateSource.TERMINAL)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["machine", "started_at"]
+        permissions = [("report_machine_state", "Can report a machine's state")]
+        indexes = [models.Index(fields=["machine", "started_at"]), models.Index(fields=["started_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["machine"], condition=Q(ended_at__isnull=True), name="statevent_one_open_per_machine",
+                violation_error_message="This machine already has an open state.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="stateevent_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine.code} {self.state} from {self.started_at:%Y-%m-%d %H:%M}"

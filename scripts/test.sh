@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, starts a throwaway PostgreSQL and Redis on loopback,
+# runs ruff, Django's checks and the whole pytest suite, and stops what it started even on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+# psycopg2 builds against libpq; WeasyPrint needs pango; the browser tests drive Debian's Chromium.
+ensure_packages "test servers, driver build, browser" \
+    postgresql redis-server libpq-dev gcc chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+ensure_venv requirements-dev.txt
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+WORK=$(mktemp -d /tmp/spindle-test.XXXXXX)
+PG_PORT=$(free_port)
+REDIS_PORT=$(free_port)
+
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+    set +e
+    [ -f "$WORK/pg/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1
+    [ -f "$WORK/redis.pid" ] && kill "$(cat "$WORK/redis.pid")" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+[ "$(id -u)" = 0 ] && chown postgres "$WORK"
+echo "== Starting PostgreSQL on 127.0.0.1:$PG_PORT and Redis on 127.0.0.1:$REDIS_PORT (in $WORK)"
+as_postgres "$PG_BIN/initdb" -D "$WORK/pg" -U spindle --auth=trust -E UTF8 >/dev/null
+# Durability off: a throwaway cluster for tests only.
+as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null
+as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U spindle spindle
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
+    --dir "$WORK" --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
+
+export DJANGO_SETTINGS_MODULE=config.settings.test
+export DATABASE_URL="postgres://spindle@127.0.0.1:$PG_PORT/spindle"
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export SPINDLE_VAR_DIR="$WORK/var" MEDIA_ROOT="$WORK/media"
+export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API beside Django's live server
+
+echo "== ruff"
+"$VENV/bin/ruff" check .
+echo "== manage.py check"
+"$VENV/bin/python" manage.py check
+echo "== makemigrations --check"
+"$VENV/bin/python" manage.py makemigrations --check --dry-run
+echo "== pytest"
+"$VENV/bin/pytest" "$@"

@@ -1,0 +1,9 @@
+from django.shortcuts import render
+from django.utils import timezone
+
+from shopfloor.selectors import home_panels
+
+
+def home(request):
+    panels = home_panels(user=request.user, today=timezone.localdate())
+    return render(request, "shopfloor/home.html", {"panels": panels})
