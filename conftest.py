@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
+pytest_plugins = ["tests.fixtures"]
+
 PASSWORD = "floor-Pass-2024"
 
 

@@ -18,28 +18,30 @@ def _split_many_to_many(model: type[models.Model], data: dict[str, Any]) -> tupl
     return plain, {key: value for key, value in data.items() if key in m2m_names}
 
 
-def _save(instance: models.Model, *, user, m2m: dict) -> models.Model:
+@transaction.atomic
+def record_save(*, instance: models.Model, user, m2m: dict[str, Any] | None = None) -> models.Model:
+    """Check the role's permission (add for a new record, change for an existing one), validate the
+    whole record and save it as `user`. For an instance already filled in, as the admin's forms do."""
+    require_perm(user, model_perm(type(instance), "add" if instance._state.adding else "change"))
     instance.full_clean()
     instance._history_user = user  # django-simple-history records who changed it
     instance.save()
-    for name, value in m2m.items():
+    for name, value in (m2m or {}).items():
         getattr(instance, name).set(value)
     return instance
 
 
-@transaction.atomic
 def record_create(*, model: type[models.Model], user, data: dict[str, Any]) -> models.Model:
-    require_perm(user, model_perm(model, "add"))
     plain, m2m = _split_many_to_many(model, data)
-    return _save(model(**plain), user=user, m2m=m2m)
+    return record_save(instance=model(**plain), user=user, m2m=m2m)
 
 
 @transaction.atomic
 def record_update(*, instance: models.Model, user, data: dict[str, Any]) -> models.Model:
     model = type(instance)
-    require_perm(user, model_perm(model, "change"))
+    require_perm(user, model_perm(model, "change"))  # refuse before taking the row lock
     instance = model.objects.select_for_update().get(pk=instance.pk)
     plain, m2m = _split_many_to_many(model, data)
     for name, value in plain.items():
         setattr(instance, name, value)
-    return _save(instance, user=user, m2m=m2m)
+    return record_save(instance=instance, user=user, m2m=m2m)

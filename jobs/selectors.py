@@ -27,7 +27,7 @@ def operation_list() -> QuerySet[JobOperation]:
         good_quantity=Coalesce(Sum("production_entries__quantity_good"), 0),
         scrap_quantity=Coalesce(Sum("production_entries__quantity_scrap"), 0),
         rework_quantity=Coalesce(Sum("production_entries__quantity_rework"), 0),
-    )
+    ).order_by("job__due_date", "job_id", "operation_number")
 
 
 def operations_ready() -> QuerySet[JobOperation]:

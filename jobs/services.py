@@ -7,6 +7,7 @@ from core.errors import Conflict
 from core.permissions import require_perm
 from core.services import record_create
 from jobs.choices import (
+    Activity,
     FirstArticleRequirement,
     JobStatus,
     MaterialStatus,
@@ -14,8 +15,18 @@ from jobs.choices import (
     PartRevisionStatus,
     StepKind,
 )
-from jobs.locks import lock_job
-from jobs.models import Job, JobOperation, JobOperationMachine, PartRevision, Routing, RoutingStep
+from jobs.locks import lock_job, lock_operation
+from jobs.models import (
+    Job,
+    JobOperation,
+    JobOperationMachine,
+    LabourEntry,
+    PartRevision,
+    ProductionEntry,
+    Routing,
+    RoutingStep,
+    ScrapReason,
+)
 from machines.models import Machine
 
 
@@ -146,3 +157,42 @@ def job_operations_refresh_ready(*, job: Job) -> None:
                 operation.status = wanted
                 operation.save(update_fields=["status", "updated_at"])
         previous_done = operation.status == OperationStatus.DONE
+
+
+@transaction.atomic
+def operation_record_completed(*, operation_id: int, machine_id: int | None, operator, user,
+                               setup: tuple[dt.datetime, dt.datetime] | None,
+                               run: tuple[dt.datetime, dt.datetime], good: int, scrap: int = 0,
+                               scrap_reason: ScrapReason | None = None) -> JobOperation:
+    """Record an operation finished in the past, with its setup and run labour and its quantities:
+    what a shop moving to Spindle brings along, and what the demo's history is made of."""
+    require_perm(user, "jobs.run_operation")
+    operation = lock_operation(operation_id)
+    if operation.status not in (OperationStatus.PENDING, OperationStatus.READY):
+        raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}; "
+                       "only an operation not started yet can be recorded as completed.")
+    if machine_id is not None and not operation.machine_options.filter(machine_id=machine_id).exists():
+        raise Conflict(f"Machine {machine_id} is not eligible for {operation}.", field="machine")
+    for activity, span in ((Activity.SETUP, setup), (Activity.RUN, run)):
+        if span is None:
+            continue
+        entry = LabourEntry(operator=operator, operation=operation, machine_id=machine_id, activity=activity,
+                            started_at=span[0], ended_at=span[1])
+        entry.full_clean()
+        entry.save()
+    entry = ProductionEntry(operator=operator, operation=operation, machine_id=machine_id, quantity_good=good,
+                            quantity_scrap=scrap, scrap_reason=scrap_reason, recorded_at=run[1])
+    entry.full_clean()
+    entry.save()
+    operation.machine_id = machine_id
+    operation.status = OperationStatus.DONE
+    operation._history_user = user
+    operation.save(update_fields=["machine", "status", "updated_at"])
+    job = lock_job(operation.job_id)
+    if not job.operations.exclude(status=OperationStatus.DONE).exists():
+        job.status = JobStatus.COMPLETE
+        job._history_user = user
+        job.save(update_fields=["status", "updated_at"])
+    else:
+        job_operations_refresh_ready(job=job)
+    return operation

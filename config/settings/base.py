@@ -174,6 +174,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a field named "kind"; name each choice set after its enum.
+    "ENUM_NAME_OVERRIDES": {
+        "MachineKindEnum": "machines.choices.MachineKind",
+        "FixtureKindEnum": "machines.choices.FixtureKind",
+        "CalendarExceptionKindEnum": "machines.choices.CalendarExceptionKind",
+        "StepKindEnum": "jobs.choices.StepKind",
+    },
 }
 
 LOGGING = {

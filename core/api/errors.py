@@ -1,9 +1,11 @@
 """One error format for the whole API: {"error": {"code", "message", "fields"}}."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,6 +27,10 @@ def django_validation_fields(exc: DjangoValidationError) -> dict[str, list[str]]
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     if isinstance(exc, ApplicationError):
         fields = {exc.field: [exc.message]} if exc.field else None
         return error_response(code=exc.code, message=exc.message, http_status=exc.status, fields=fields)

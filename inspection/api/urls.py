@@ -1,4 +1,13 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter()
+from inspection.api import views
+
+router = SimpleRouter()
+router.register("gauge-types", views.GaugeTypeViewSet)
+router.register("gauges", views.GaugeViewSet)
+router.register("calibrations", views.CalibrationViewSet)
+router.register("inspection-plans", views.InspectionPlanViewSet)
+router.register("characteristics", views.CharacteristicViewSet)
+router.register("first-article-reports", views.FirstArticleReportViewSet)
+router.register("nonconformances", views.NonConformanceViewSet)
 urlpatterns = router.urls

@@ -1,4 +1,19 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter()
+from jobs.api import views
+
+router = SimpleRouter()
+router.register("customers", views.CustomerViewSet)
+router.register("sales-orders", views.SalesOrderViewSet)
+router.register("sales-order-lines", views.SalesOrderLineViewSet)
+router.register("parts", views.PartViewSet)
+router.register("part-revisions", views.PartRevisionViewSet)
+router.register("routings", views.RoutingViewSet)
+router.register("routing-steps", views.RoutingStepViewSet)
+router.register("routing-step-machines", views.RoutingStepMachineViewSet)
+router.register("nc-programs", views.NCProgramViewSet)
+router.register("scrap-reasons", views.ScrapReasonViewSet)
+router.register("material-lots", views.MaterialLotViewSet)
+router.register("jobs", views.JobViewSet)
+router.register("operations", views.OperationViewSet)
 urlpatterns = router.urls

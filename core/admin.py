@@ -1,0 +1,154 @@
+"""The admin's base classes: every write goes through core.services.record_save, as the API's do.
+
+Records that only services change are shown read-only; their admins use ReadOnlyAdminMixin."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.forms.models import InlineForeignKeyField
+from django.utils.text import capfirst
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.errors import Forbidden
+from core.services import record_save
+
+admin.site.site_header = "Spindle administration"
+admin.site.site_title = "Spindle admin"
+
+
+class ServiceModelForm(forms.ModelForm):
+    """Validates the whole record as record_save will, so that what the service would refuse comes back
+    as form errors, not as a 500. A plain ModelForm skips the fields it does not show (read-only, not
+    editable) and every constraint naming one, and inline rows skip uniqueness against the database."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        # The row's link to a parent that is being added has no value yet; the formset sets it on save.
+        exclude = {
+            name for name, field in self.fields.items()
+            if isinstance(field, InlineForeignKeyField)
+            and getattr(self.instance, self.instance._meta.get_field(name).attname) is None
+        }
+        try:
+            self.instance.full_clean(exclude=exclude)
+        except ValidationError as error:
+            for name, errors in error.error_dict.items():
+                if name == NON_FIELD_ERRORS or name in self.fields:
+                    self.add_error(None if name == NON_FIELD_ERRORS else name, errors)
+                else:
+                    label = capfirst(self.instance._meta.get_field(name).verbose_name)
+                    self.add_error(None, [f"{label}: {message}" for item in errors for message in item.messages])
+
+
+def _save(request, obj) -> None:
+    try:
+        record_save(instance=obj, user=request.user)
+    except Forbidden as error:  # the admin checked the same permission; a crafted request lands here
+        raise PermissionDenied(error.message) from error
+
+
+class RequestUserInitialMixin:
+    """A foreign key to a user (who measured, who raised it) starts as the signed-in user."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is get_user_model():
+            kwargs.setdefault("initial", request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ServiceAdmin(RequestUserInitialMixin, admin.ModelAdmin):
+    """Saves the record and its inline rows with record_save: the role's permission, full_clean and the
+    history user, in the admin's transaction. `list_select_related` also serves the autocomplete lists
+    and the change page, which show the same related names."""
+
+    form = ServiceModelForm
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if isinstance(self.list_select_related, list | tuple) and self.list_select_related:
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset
+
+    def save_model(self, request, obj, form, change):
+        _save(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        may_add = getattr(formset, "may_add", True)
+        may_change = getattr(formset, "may_change", True)
+        if any(obj._state.adding for obj in instances) and not may_add:
+            raise PermissionDenied
+        # Django hands over view-only rows as changed without having validated them: leave them alone.
+        formset.changed_objects = [(obj, fields) for obj, fields in formset.changed_objects if may_change]
+        for obj in formset.deleted_objects:
+            obj._history_user = request.user
+            obj.delete()
+        for obj in instances:
+            if obj._state.adding or may_change:
+                _save(request, obj)
+        formset.save_m2m()
+
+
+class ServiceHistoryAdmin(ServiceAdmin, SimpleHistoryAdmin):
+    """History is shown, never reverted: a revert writes every field of an old version, state included,
+    past the services."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Old versions are shown here, not restored.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ServiceInlineMixin(RequestUserInitialMixin):
+    form = ServiceModelForm
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.may_add = self.has_add_permission(request, obj)
+        formset.may_change = self.has_change_permission(request, obj)
+        return formset
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        related = getattr(self, "select_related", ())
+        return queryset.select_related(*related) if related else queryset
+
+
+class ServiceTabularInline(ServiceInlineMixin, admin.TabularInline):
+    pass
+
+
+class ServiceStackedInline(ServiceInlineMixin, admin.StackedInline):
+    pass
+
+
+class ReadOnlyAdminMixin:
+    """Shown, never added, changed or deleted here: only services write these records."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NoDeleteAdminMixin:
+    """Records of what happened (quality records, work orders) are kept: they are corrected, not deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, ServiceTabularInline):
+    show_change_link = True

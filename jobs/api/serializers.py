@@ -1,0 +1,133 @@
+from rest_framework import serializers
+
+from jobs.models import (
+    Customer,
+    Job,
+    JobOperation,
+    JobOperationMachine,
+    MaterialLot,
+    NCProgram,
+    Part,
+    PartRevision,
+    Routing,
+    RoutingStep,
+    RoutingStepMachine,
+    SalesOrder,
+    SalesOrderLine,
+    ScrapReason,
+)
+
+STAMPS = ["created_at", "updated_at"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "code", "name", "active", *STAMPS]
+
+
+class SalesOrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SalesOrderLine
+        fields = ["id", "order", "line_number", "part_revision", "quantity", "due_date", *STAMPS]
+
+
+class SalesOrderSerializer(serializers.ModelSerializer):
+    lines = SalesOrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SalesOrder
+        fields = ["id", "number", "customer", "po_number", "order_date", "notes", "lines", *STAMPS]
+
+
+class PartSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Part
+        fields = ["id", "number", "description", "customer", *STAMPS]
+
+
+class PartRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PartRevision
+        fields = ["id", "part", "revision", "drawing_number", "drawing_revision", "status", "serialized",
+                  "material", *STAMPS]
+        read_only_fields = ["status"]  # changed by the release action only
+
+
+class RoutingStepMachineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoutingStepMachine
+        fields = ["id", "step", "machine", "rank", "setup_minutes", "cycle_minutes"]
+
+
+class RoutingStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoutingStep
+        fields = [
+            "id", "routing", "operation_number", "name", "work_center", "kind", "setup_minutes", "cycle_minutes",
+            "parts_per_cycle", "min_wait_minutes", "fixture", "material", "tool_kit", "nc_program",
+            "needs_first_article", "instructions", "vendor", "lead_days", "outside_cost", *STAMPS,
+        ]
+
+
+class RoutingSerializer(serializers.ModelSerializer):
+    steps = RoutingStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Routing
+        fields = ["id", "part_revision", "version", "notes", "steps", *STAMPS]
+
+
+class NCProgramSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NCProgram
+        fields = ["id", "part_revision", "operation_number", "machine", "work_center", "program_number", "version",
+                  "checksum", "file", "status", *STAMPS]
+
+
+class ScrapReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScrapReason
+        fields = ["id", "code", "label", "active"]
+
+
+class MaterialLotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MaterialLot
+        fields = ["id", "job", "material", "heat_number", "certificate_number", "supplier", *STAMPS]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(max_length=30, required=False, allow_blank=True,
+                                   help_text="Left empty, the next WO number is given.")
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "number", "order_line", "part_revision", "routing", "quantity", "due_date", "priority",
+            "material_status", "material_expected_on", "status", "released_at", "released_by", "notes", *STAMPS,
+        ]
+        read_only_fields = ["routing", "status", "released_at", "released_by"]
+
+
+class OperationMachineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobOperationMachine
+        fields = ["machine", "rank", "setup_minutes", "cycle_minutes", "hourly_rate"]
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    eligible_machines = OperationMachineSerializer(source="machine_options", many=True, read_only=True)
+    good_quantity = serializers.IntegerField(read_only=True)
+    scrap_quantity = serializers.IntegerField(read_only=True)
+    rework_quantity = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = JobOperation
+        fields = [
+            "id", "job", "operation_number", "name", "work_center", "kind", "setup_minutes", "cycle_minutes",
+            "parts_per_cycle", "min_wait_minutes", "fixture", "material", "tool_kit", "nc_program", "instructions",
+            "vendor", "lead_days", "outside_cost", "eligible_machines", "machine", "status", "first_article",
+            "first_article_reason", "production_gate_open", "good_quantity", "scrap_quantity", "rework_quantity",
+            "closed_short_reason", "sent_on", "vendor_certificate_number", *STAMPS,
+        ]

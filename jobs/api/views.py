@@ -1,0 +1,131 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from core.api.viewsets import RecordViewSet
+from jobs import services
+from jobs.api import serializers
+from jobs.filters import JobFilterSet, OperationFilterSet
+from jobs.models import (
+    Customer,
+    MaterialLot,
+    NCProgram,
+    Part,
+    PartRevision,
+    Routing,
+    RoutingStep,
+    RoutingStepMachine,
+    SalesOrder,
+    SalesOrderLine,
+    ScrapReason,
+)
+from jobs.selectors import job_list, operation_list
+
+
+class CustomerViewSet(RecordViewSet):
+    queryset = Customer.objects.all()
+    serializer_class = serializers.CustomerSerializer
+    filterset_fields = ["active"]
+    search_fields = ["code", "name"]
+
+
+class SalesOrderViewSet(RecordViewSet):
+    queryset = SalesOrder.objects.prefetch_related("lines")
+    serializer_class = serializers.SalesOrderSerializer
+    filterset_fields = ["customer"]
+    search_fields = ["number", "po_number"]
+
+
+class SalesOrderLineViewSet(RecordViewSet):
+    queryset = SalesOrderLine.objects.all()
+    serializer_class = serializers.SalesOrderLineSerializer
+    filterset_fields = ["order", "part_revision"]
+
+
+class PartViewSet(RecordViewSet):
+    queryset = Part.objects.all()
+    serializer_class = serializers.PartSerializer
+    filterset_fields = ["customer"]
+    search_fields = ["number", "description"]
+
+
+class PartRevisionViewSet(RecordViewSet):
+    queryset = PartRevision.objects.select_related("part")
+    serializer_class = serializers.PartRevisionSerializer
+    filterset_fields = ["part", "status", "serialized"]
+    search_fields = ["part__number", "drawing_number"]
+
+    @extend_schema(request=None, responses=serializers.PartRevisionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def release(self, request, pk=None):
+        revision = services.part_revision_release(part_revision_id=self.get_object().pk, user=request.user)
+        return Response(self.get_serializer(revision).data)
+
+
+class RoutingViewSet(RecordViewSet):
+    queryset = Routing.objects.prefetch_related("steps")
+    serializer_class = serializers.RoutingSerializer
+    filterset_fields = ["part_revision", "version"]
+
+
+class RoutingStepViewSet(RecordViewSet):
+    queryset = RoutingStep.objects.all()
+    serializer_class = serializers.RoutingStepSerializer
+    filterset_fields = ["routing", "work_center", "kind"]
+
+
+class RoutingStepMachineViewSet(RecordViewSet):
+    queryset = RoutingStepMachine.objects.all()
+    serializer_class = serializers.RoutingStepMachineSerializer
+    filterset_fields = ["step", "machine"]
+
+
+class NCProgramViewSet(RecordViewSet):
+    queryset = NCProgram.objects.all()
+    serializer_class = serializers.NCProgramSerializer
+    filterset_fields = ["part_revision", "machine", "work_center", "status"]
+    search_fields = ["program_number"]
+
+
+class ScrapReasonViewSet(RecordViewSet):
+    queryset = ScrapReason.objects.all()
+    serializer_class = serializers.ScrapReasonSerializer
+    filterset_fields = ["active"]
+
+
+class MaterialLotViewSet(RecordViewSet):
+    queryset = MaterialLot.objects.all()
+    serializer_class = serializers.MaterialLotSerializer
+    filterset_fields = ["job"]
+    search_fields = ["heat_number", "certificate_number"]
+
+
+class JobViewSet(RecordViewSet):
+    """Jobs (work orders). Search matches the job number ("WO…"), the part and the customer PO."""
+
+    queryset = job_list()
+    serializer_class = serializers.JobSerializer
+    filterset_class = JobFilterSet
+    search_fields = ["number", "part_revision__part__number", "order_line__order__po_number"]
+    ordering_fields = ["due_date", "priority", "number", "created_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.job_create(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=serializers.JobSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def release(self, request, pk=None):
+        """Freeze the routing into operations. 409 when the job is not in a state to be released."""
+        job = services.job_release(job_id=self.get_object().pk, user=request.user)
+        return Response(self.get_serializer(job).data)
+
+
+class OperationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Operations change through the shop-floor actions, never by editing them."""
+
+    queryset = operation_list().prefetch_related("machine_options")
+    serializer_class = serializers.OperationSerializer
+    filterset_class = OperationFilterSet
+    ordering_fields = ["operation_number", "job__due_date"]

@@ -1,0 +1,86 @@
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ApplicationError, Conflict
+from core.permissions import require_perm
+from machines.choices import MachineState, StateSource
+from machines.models import DowntimeReason, Machine, MachineStateEvent
+
+
+def lock_machine(machine_id: int) -> Machine:
+    return Machine.objects.select_for_update().get(pk=machine_id)
+
+
+def _check_reason(state: str, reason: DowntimeReason | None) -> None:
+    if state in (MachineState.DOWN, MachineState.PLANNED_DOWN) and reason is None:
+        raise ApplicationError("Down time needs a reason.", field="reason")
+    if reason is not None and reason.planned != (state == MachineState.PLANNED_DOWN):
+        kind = "planned" if reason.planned else "unplanned"
+        raise ApplicationError(f"'{reason.label}' is a {kind} reason; it does not fit {state}.", field="reason")
+
+
+@transaction.atomic
+def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datetime | None = None,
+                         reason: DowntimeReason | None = None, source: str = StateSource.TERMINAL,
+                         note: str = "") -> MachineStateEvent:
+    """Close the machine's open state at `at` and open `state` from then on: no gap, no overlap.
+    `user` is None only for Spindle's own tasks (machine monitoring)."""
+    if user is not None or source != StateSource.MTCONNECT:
+        require_perm(user, "machines.report_machine_state")
+    _check_reason(state, reason)
+    at = at or timezone.now()
+    machine = lock_machine(machine_id)
+    current = MachineStateEvent.objects.filter(machine=machine, ended_at__isnull=True).first()
+    if current is not None:
+        if at < current.started_at:
+            raise Conflict(f"{machine.code} has been {current.state} since {current.started_at:%Y-%m-%d %H:%M}; "
+                           "a change cannot start before that.", field="at")
+        if current.state == state and current.reason_id == (reason.pk if reason else None):
+            return current  # a repeated report changes nothing
+        current.ended_at = at
+        current.save(update_fields=["ended_at"])
+    event = MachineStateEvent(machine=machine, state=state, reason=reason, started_at=at, source=source, note=note)
+    event.full_clean()
+    event.save()
+    return event
+
+
+@dataclass(frozen=True)
+class Interval:
+    state: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    reason: DowntimeReason | None = None
+
+
+@transaction.atomic
+def state_events_import(*, machine_id: int, intervals: Iterable[Interval], user,
+                        source: str = StateSource.SYSTEM, batch_size: int = 5000) -> int:
+    """Append a machine's past states in bulk (a backfill or a move from another system).
+    They must be ordered, must not overlap each other, and must start after the machine's last event;
+    only the last one may stay open."""
+    require_perm(user, "machines.report_machine_state")
+    machine = lock_machine(machine_id)
+    last = MachineStateEvent.objects.filter(machine=machine).order_by("-started_at").first()
+    if last is not None and last.ended_at is None:
+        raise Conflict(f"{machine.code} has an open state; close it before importing history.")
+    previous_end = last.ended_at if last else None
+    rows, open_seen = [], False
+    for interval in intervals:
+        if open_seen:
+            raise ApplicationError("Only the last imported interval may be open.")
+        if previous_end is not None and interval.started_at < previous_end:
+            raise ApplicationError(f"Intervals overlap at {interval.started_at:%Y-%m-%d %H:%M}.")
+        if interval.ended_at is not None and interval.ended_at < interval.started_at:
+            raise ApplicationError(f"An interval ends before it starts at {interval.started_at:%Y-%m-%d %H:%M}.")
+        _check_reason(interval.state, interval.reason)
+        open_seen = interval.ended_at is None
+        previous_end = interval.ended_at
+        rows.append(MachineStateEvent(machine=machine, state=interval.state, reason=interval.reason,
+                                      started_at=interval.started_at, ended_at=interval.ended_at, source=source))
+    MachineStateEvent.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)

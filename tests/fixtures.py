@@ -1,0 +1,47 @@
+"""A small shop, built for tests that need a job ready to release."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from jobs.models import Job, PartRevision, RoutingStep
+from machines.models import Machine, WorkCenter
+from tests.factories import (
+    JobFactory,
+    MachineFactory,
+    RoutingFactory,
+    RoutingStepFactory,
+    RoutingStepMachineFactory,
+    WorkCenterFactory,
+)
+
+
+@dataclass
+class SmallShop:
+    mills: WorkCenter
+    lathes: WorkCenter
+    vf2: Machine
+    vf4: Machine
+    lathe: Machine
+    revision: PartRevision
+    turn: RoutingStep
+    mill: RoutingStep
+    job: Job
+
+
+@pytest.fixture
+def small_shop(db) -> SmallShop:
+    """A part revision whose routing turns on any lathe, then mills on a ranked pair of mills."""
+    mills, lathes = WorkCenterFactory(code="MILL3"), WorkCenterFactory(code="LATHE")
+    vf2 = MachineFactory(code="VF2", work_center=mills, hourly_rate=Decimal("85"))
+    vf4 = MachineFactory(code="VF4", work_center=mills, calendar=vf2.calendar, hourly_rate=Decimal("110"))
+    lathe = MachineFactory(code="LB3000", work_center=lathes, calendar=vf2.calendar, hourly_rate=Decimal("90"))
+    routing = RoutingFactory()
+    turn = RoutingStepFactory(routing=routing, operation_number=10, name="Turn", work_center=lathes)
+    mill = RoutingStepFactory(routing=routing, operation_number=20, name="Mill flats", work_center=mills,
+                              needs_first_article=True)
+    RoutingStepMachineFactory(step=mill, machine=vf4, rank=1, setup_minutes=Decimal("45"))
+    RoutingStepMachineFactory(step=mill, machine=vf2, rank=2)
+    job = JobFactory(part_revision=routing.part_revision)
+    return SmallShop(mills, lathes, vf2, vf4, lathe, routing.part_revision, turn, mill, job)
