@@ -77,19 +77,13 @@ class ServiceAdmin(RequestUserInitialMixin, admin.ModelAdmin):
         _save(request, obj)
 
     def save_formset(self, request, form, formset, change):
+        # The inline's form reports rows the user may not add or change as unchanged: they are not in here.
         instances = formset.save(commit=False)
-        may_add = getattr(formset, "may_add", True)
-        may_change = getattr(formset, "may_change", True)
-        if any(obj._state.adding for obj in instances) and not may_add:
-            raise PermissionDenied
-        # Django hands over view-only rows as changed without having validated them: leave them alone.
-        formset.changed_objects = [(obj, fields) for obj, fields in formset.changed_objects if may_change]
         for obj in formset.deleted_objects:
             obj._history_user = request.user
             obj.delete()
         for obj in instances:
-            if obj._state.adding or may_change:
-                _save(request, obj)
+            _save(request, obj)
         formset.save_m2m()
 
 
@@ -106,28 +100,17 @@ class ServiceHistoryAdmin(ServiceAdmin, SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class ServiceInlineMixin(RequestUserInitialMixin):
+class ServiceTabularInline(RequestUserInitialMixin, admin.TabularInline):
+    """Inline rows are saved by the parent's ServiceAdmin.save_formset. `select_related` names the relations
+    each row's text and read-only cells show, so that the rows cost one query whatever their number."""
+
     form = ServiceModelForm
     extra = 0
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.may_add = self.has_add_permission(request, obj)
-        formset.may_change = self.has_change_permission(request, obj)
-        return formset
+    select_related: tuple[str, ...] = ()
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        related = getattr(self, "select_related", ())
-        return queryset.select_related(*related) if related else queryset
-
-
-class ServiceTabularInline(ServiceInlineMixin, admin.TabularInline):
-    pass
-
-
-class ServiceStackedInline(ServiceInlineMixin, admin.StackedInline):
-    pass
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
 
 
 class ReadOnlyAdminMixin:

@@ -25,3 +25,10 @@ class Forbidden(ApplicationError):
 
     def __init__(self, message: str = "You do not have permission to do this.", *, code: str = "forbidden"):
         super().__init__(message, code=code)
+
+
+class NotFound(ApplicationError):
+    status = 404
+
+    def __init__(self, message: str, *, code: str = "not_found"):
+        super().__init__(message, code=code)

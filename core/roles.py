@@ -24,7 +24,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     "operator": ["*.view_*", "jobs.run_operation", "machines.report_machine_state"],
     "inspector": [
         "*.view_*", "inspection.add_*", "inspection.change_*", "inspection.approve_firstarticlereport",
-        "jobs.hold_operation",
+        "jobs.hold_operation", "machines.report_machine_state",  # a quality hold stops the machine
     ],
     "planner": [
         "*.view_*", *PLANNER_MASTER_DATA, "jobs.release_job", "jobs.run_schedule", "jobs.publish_schedule",

@@ -25,6 +25,7 @@ from jobs.models import (
     LabourEntry,
     MaterialLot,
     NCProgram,
+    OperationEvent,
     Part,
     PartRevision,
     ProductionEntry,
@@ -343,10 +344,17 @@ class JobOperationMachineInline(ReadOnlyTabularInline):
     show_change_link = False
 
 
+class OperationEventInline(ReadOnlyTabularInline):
+    model = OperationEvent
+    fields = ("at", "action", "from_status", "to_status", "user", "terminal")
+    select_related = ("operation__job", "user")
+    show_change_link = False
+
+
 # Set by job_release and by the shop floor's services; the rest of an operation can still be corrected.
 OPERATION_STATE_FIELDS = (
-    "job", "routing_step", "operation_number", "kind", "work_center", "machine", "status", "status_before_hold",
-    "first_article", "first_article_reason", "production_gate_open", "rework_of", "closed_short_reason",
+    "job", "routing_step", "operation_number", "kind", "work_center", "machine", "status", "resume_status",
+    "pause_reason", "first_article", "first_article_reason", "production_gate_open", "rework_of", "closed_short_reason",
     "sent_on", "vendor_certificate_number",
 )
 
@@ -361,14 +369,14 @@ class JobOperationAdmin(WorkOrderSearchMixin, NoDeleteAdminMixin, ServiceHistory
     readonly_fields = OPERATION_STATE_FIELDS
     fieldsets = (
         (None, {"fields": ("job", "operation_number", "name", "kind", "work_center", "routing_step")}),
-        ("State", {"fields": ("status", "status_before_hold", "machine", "first_article", "first_article_reason",
-                              "production_gate_open", "rework_of", "closed_short_reason")}),
+        ("State", {"fields": ("status", "resume_status", "pause_reason", "machine", "first_article",
+                              "first_article_reason", "production_gate_open", "rework_of", "closed_short_reason")}),
         ("Standards", {"fields": ("setup_minutes", "cycle_minutes", "parts_per_cycle", "min_wait_minutes")}),
         ("Setup", {"fields": ("fixture", "material", "tool_kit", "nc_program", "instructions")}),
         ("Outside processing", {"fields": ("vendor", "lead_days", "outside_cost", "sent_on",
                                            "vendor_certificate_number")}),
     )
-    inlines = (JobOperationMachineInline,)
+    inlines = (JobOperationMachineInline, OperationEventInline)
 
     def has_add_permission(self, request):
         return False  # job_release creates operations, with their machine options
@@ -400,6 +408,16 @@ class ProductionEntryAdmin(WorkOrderSearchMixin, ReadOnlyAdminMixin, ServiceAdmi
     search_fields = ("operation__job__number", "operator__username", "note")
     date_hierarchy = "recorded_at"
     list_select_related = ("operation__job", "operator", "machine", "scrap_reason")
+    show_full_result_count = False
+
+
+@admin.register(OperationEvent)
+class OperationEventAdmin(WorkOrderSearchMixin, ReadOnlyAdminMixin, ServiceAdmin):
+    list_display = ("operation", "action", "from_status", "to_status", "user", "terminal", "at")
+    list_filter = ("action", "to_status", "at")
+    search_fields = ("operation__job__number", "user__username", "terminal")
+    date_hierarchy = "at"
+    list_select_related = ("operation__job", "user")
     show_full_result_count = False
 
 

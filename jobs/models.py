@@ -16,7 +16,7 @@ from jobs.choices import (
     ScheduleRunStatus,
     StepKind,
 )
-from machines.models import Fixture, Machine, WorkCenter
+from machines.models import DowntimeReason, Fixture, Machine, WorkCenter
 
 NON_NEGATIVE = [MinValueValidator(0)]
 
@@ -316,7 +316,10 @@ class JobOperation(TimeStampedModel):
     machine = models.ForeignKey(Machine, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="operations", help_text="The machine it is set up or run on.")
     status = models.CharField(max_length=20, choices=OperationStatus.choices, default=OperationStatus.PENDING)
-    status_before_hold = models.CharField(max_length=20, choices=OperationStatus.choices, blank=True)
+    resume_status = models.CharField(max_length=20, choices=OperationStatus.choices, blank=True,
+                                     help_text="Where a paused or held operation goes back to.")
+    pause_reason = models.ForeignKey(DowntimeReason, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
     first_article = models.CharField(max_length=10, choices=FirstArticleRequirement.choices,
                                      default=FirstArticleRequirement.NONE)
     first_article_reason = models.CharField(max_length=200, blank=True)
@@ -427,6 +430,26 @@ class ProductionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation}: {self.quantity_good} good, {self.quantity_scrap} scrap"
+
+
+class OperationEvent(models.Model):
+    """Every action on an operation: who, when, at which terminal, and what changed."""
+
+    operation = models.ForeignKey(JobOperation, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=30)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    terminal = models.CharField(max_length=50, blank=True)
+    at = models.DateTimeField()
+    from_status = models.CharField(max_length=20, choices=OperationStatus.choices)
+    to_status = models.CharField(max_length=20, choices=OperationStatus.choices)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["operation", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.action} by {self.user} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ScheduleRun(TimeStampedModel):

@@ -1,10 +1,10 @@
 import datetime as dt
 
-from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from jobs.choices import JobStatus, OperationStatus
-from jobs.models import Job, JobOperation
+from jobs.models import Job, JobOperation, JobOperationMachine, ScheduleEntry
 
 
 def job_list() -> QuerySet[Job]:
@@ -36,3 +36,47 @@ def operations_ready() -> QuerySet[JobOperation]:
 
 def operations_open_count() -> int:
     return JobOperation.objects.filter(~Q(status=OperationStatus.DONE), job__status__in=JobStatus.open()).count()
+
+
+def _published_start(operation_ref: str, machine_ref: str) -> Subquery:
+    entries = ScheduleEntry.objects.filter(run__published=True, operation=OuterRef(operation_ref),
+                                           machine=OuterRef(machine_ref))
+    return Subquery(entries.values("starts_at")[:1])
+
+
+# The published schedule's order first; what it does not place, by priority then due date.
+DISPATCH_ORDER = (
+    F("scheduled_start").asc(nulls_last=True), "job__priority", "job__due_date", "job__number", "operation_number",
+)
+
+
+def dispatch_list(*, machine_id: int) -> QuerySet[JobOperation]:
+    """What a machine should work on next: its ready operations (then those still waiting on a
+    predecessor or material), in the published schedule's order."""
+    return (
+        operation_list()
+        .filter(machine_options__machine_id=machine_id,
+                status__in=[OperationStatus.READY, OperationStatus.PENDING], job__status__in=JobStatus.open())
+        .annotate(scheduled_start=Subquery(
+            ScheduleEntry.objects.filter(run__published=True, operation=OuterRef("pk"), machine_id=machine_id)
+            .values("starts_at")[:1]
+        ))
+        .order_by(Case(When(status=OperationStatus.READY, then=0), default=1), *DISPATCH_ORDER)
+    )
+
+
+def next_operation_by_machine() -> dict[int, JobOperation]:
+    """The first ready operation of every machine's dispatch list, in one query."""
+    rows = (
+        JobOperationMachine.objects.filter(operation__status=OperationStatus.READY,
+                                           operation__job__status__in=JobStatus.open())
+        .annotate(scheduled_start=_published_start("operation", "machine"))
+        .annotate(position=Window(RowNumber(), partition_by=F("machine_id"), order_by=[
+            F("scheduled_start").asc(nulls_last=True), F("operation__job__priority").asc(),
+            F("operation__job__due_date").asc(), F("operation__job__number").asc(),
+            F("operation__operation_number").asc(),
+        ]))
+        .filter(position=1)
+        .select_related("operation__job__part_revision__part")
+    )
+    return {row.machine_id: row.operation for row in rows}

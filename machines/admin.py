@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 
 from core.admin import ReadOnlyAdminMixin, ServiceAdmin, ServiceTabularInline
@@ -72,6 +73,7 @@ class MachineAdmin(ServiceAdmin):
     search_fields = ("code", "name", "work_center__code", "work_center__name", "mtconnect_device")
     list_select_related = ("work_center", "calendar")
     autocomplete_fields = ("work_center", "calendar")
+    formfield_overrides = {models.URLField: {"assume_scheme": "http"}}  # agents answer plain HTTP on the LAN
     fieldsets = (
         (None, {"fields": ("code", "name", "work_center", "kind", "hourly_rate", "active", "calendar")}),
         ("Monitoring (MTConnect)", {"fields": ("mtconnect_agent_url", "mtconnect_device")}),

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from jobs.models import Job, PartRevision, RoutingStep
-from machines.models import Machine, WorkCenter
+from jobs.models import Job, JobOperation, PartRevision, RoutingStep, ScrapReason
+from machines.models import DowntimeReason, Machine, WorkCenter
 from tests.factories import (
     JobFactory,
     MachineFactory,
@@ -45,3 +45,28 @@ def small_shop(db) -> SmallShop:
     RoutingStepMachineFactory(step=mill, machine=vf2, rank=2)
     job = JobFactory(part_revision=routing.part_revision)
     return SmallShop(mills, lathes, vf2, vf4, lathe, routing.part_revision, turn, mill, job)
+
+
+@dataclass
+class FloorSetup:
+    shop: SmallShop
+    turn: JobOperation
+    mill: JobOperation
+    alarm: DowntimeReason
+    break_: DowntimeReason
+    chips: ScrapReason
+
+
+@pytest.fixture
+def floor(small_shop, planner) -> FloorSetup:
+    """The small shop's job released: its turning operation is ready on the lathe."""
+    from jobs.services import job_release
+
+    job_release(job_id=small_shop.job.pk, user=planner)
+    turn, mill = small_shop.job.operations.order_by("operation_number")
+    return FloorSetup(
+        shop=small_shop, turn=turn, mill=mill,
+        alarm=DowntimeReason.objects.create(code="ALARM", label="Machine alarm"),
+        break_=DowntimeReason.objects.create(code="BREAK", label="Break", planned=True),
+        chips=ScrapReason.objects.create(code="DIM", label="Out of tolerance"),
+    )

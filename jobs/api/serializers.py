@@ -16,6 +16,7 @@ from jobs.models import (
     SalesOrderLine,
     ScrapReason,
 )
+from machines.models import DowntimeReason, Machine
 
 STAMPS = ["created_at", "updated_at"]
 
@@ -131,3 +132,39 @@ class OperationSerializer(serializers.ModelSerializer):
             "first_article_reason", "production_gate_open", "good_quantity", "scrap_quantity", "rework_quantity",
             "closed_short_reason", "sent_on", "vendor_certificate_number", *STAMPS,
         ]
+
+
+# Inputs of the operation actions: each names what its service needs, nothing more.
+class StartSetupInput(serializers.Serializer):
+    machine = serializers.PrimaryKeyRelatedField(queryset=Machine.objects.filter(active=True))
+
+
+class ReportInput(serializers.Serializer):
+    good = serializers.IntegerField(min_value=0, default=0)
+    scrap = serializers.IntegerField(min_value=0, default=0)
+    rework = serializers.IntegerField(min_value=0, default=0)
+    scrap_reason = serializers.PrimaryKeyRelatedField(queryset=ScrapReason.objects.filter(active=True),
+                                                      required=False, allow_null=True)
+    confirm_overrun = serializers.BooleanField(default=False)
+
+
+class PauseInput(serializers.Serializer):
+    reason = serializers.PrimaryKeyRelatedField(queryset=DowntimeReason.objects.filter(active=True))
+
+
+class CompleteInput(serializers.Serializer):
+    short_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class HoldInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class SendInput(serializers.Serializer):
+    vendor = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    sent_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ReceiveInput(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1)
+    certificate_number = serializers.CharField(max_length=50)

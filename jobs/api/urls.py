@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from jobs.api import views
@@ -16,4 +17,7 @@ router.register("scrap-reasons", views.ScrapReasonViewSet)
 router.register("material-lots", views.MaterialLotViewSet)
 router.register("jobs", views.JobViewSet)
 router.register("operations", views.OperationViewSet)
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("machines/<int:machine_id>/dispatch-list/", views.DispatchListView.as_view(), name="machine-dispatch-list"),
+]

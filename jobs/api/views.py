@@ -1,5 +1,6 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import generics, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -10,6 +11,7 @@ from jobs.api import serializers
 from jobs.filters import JobFilterSet, OperationFilterSet
 from jobs.models import (
     Customer,
+    JobOperation,
     MaterialLot,
     NCProgram,
     Part,
@@ -21,7 +23,9 @@ from jobs.models import (
     SalesOrderLine,
     ScrapReason,
 )
-from jobs.selectors import job_list, operation_list
+from jobs.selectors import dispatch_list, job_list, operation_list
+from machines.choices import StateSource
+from machines.models import Machine
 
 
 class CustomerViewSet(RecordViewSet):
@@ -123,9 +127,91 @@ class JobViewSet(RecordViewSet):
 
 
 class OperationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Operations change through the shop-floor actions, never by editing them."""
+    """Operations change only through these actions, each one service. A retried request that
+    carries the same `Idempotency-Key` header returns the operation without applying it twice."""
 
     queryset = operation_list().prefetch_related("machine_options")
     serializer_class = serializers.OperationSerializer
     filterset_class = OperationFilterSet
     ordering_fields = ["operation_number", "job__due_date"]
+
+    def _act(self, request, pk, service, input_class=None) -> Response:
+        arguments = {}
+        if input_class is not None:
+            data = input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            arguments = dict(data.validated_data)
+        if "machine" in arguments:
+            arguments["machine_id"] = arguments.pop("machine").pk
+        operation = service(operation_id=int(pk), user=request.user, source=StateSource.API,
+                            terminal=request.headers.get("X-Terminal", "api"),
+                            idempotency_key=request.headers.get("Idempotency-Key"), **arguments)
+        return Response(self.get_serializer(self.get_queryset().get(pk=operation.pk)).data)
+
+    @extend_schema(request=serializers.StartSetupInput)
+    @action(detail=True, methods=["post"], url_path="start-setup", permission_classes=[IsAuthenticated])
+    def start_setup(self, request, pk=None):
+        return self._act(request, pk, services.operation_start_setup, serializers.StartSetupInput)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="first-piece", permission_classes=[IsAuthenticated])
+    def first_piece(self, request, pk=None):
+        return self._act(request, pk, services.operation_first_piece)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="start-run", permission_classes=[IsAuthenticated])
+    def start_run(self, request, pk=None):
+        return self._act(request, pk, services.operation_start_run)
+
+    @extend_schema(request=serializers.ReportInput)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def report(self, request, pk=None):
+        return self._act(request, pk, services.operation_report, serializers.ReportInput)
+
+    @extend_schema(request=serializers.PauseInput)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def pause(self, request, pk=None):
+        return self._act(request, pk, services.operation_pause, serializers.PauseInput)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def resume(self, request, pk=None):
+        return self._act(request, pk, services.operation_resume)
+
+    @extend_schema(request=serializers.CompleteInput)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def complete(self, request, pk=None):
+        return self._act(request, pk, services.operation_complete, serializers.CompleteInput)
+
+    @extend_schema(request=serializers.HoldInput)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def hold(self, request, pk=None):
+        return self._act(request, pk, services.operation_hold, serializers.HoldInput)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="release-hold", permission_classes=[IsAuthenticated])
+    def release_hold(self, request, pk=None):
+        return self._act(request, pk, services.operation_release_hold)
+
+    @extend_schema(request=serializers.SendInput)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def send(self, request, pk=None):
+        return self._act(request, pk, services.operation_send, serializers.SendInput)
+
+    @extend_schema(request=serializers.ReceiveInput)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def receive(self, request, pk=None):
+        return self._act(request, pk, services.operation_receive, serializers.ReceiveInput)
+
+
+class DispatchListView(generics.ListAPIView):
+    """A machine's dispatch list: its ready operations, then those still waiting, in the published
+    schedule's order (else by priority and due date)."""
+
+    serializer_class = serializers.OperationSerializer
+    permission_classes = [IsAuthenticated]
+    queryset = JobOperation.objects.none()  # for the schema; the list comes from get_queryset
+
+    def get_queryset(self):
+        machine = get_object_or_404(Machine, pk=self.kwargs["machine_id"])
+        return dispatch_list(machine_id=machine.pk).prefetch_related("machine_options")
