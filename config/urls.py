@@ -4,13 +4,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from core.api.views import MeView
 from core.views import healthz
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
     path("", include("machines.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("inspection.api.urls")),
+    path("", include("shopfloor.api.urls")),
 ]
 
 urlpatterns = [

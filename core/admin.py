@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms.models import InlineForeignKeyField
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
@@ -72,6 +73,14 @@ class ServiceAdmin(RequestUserInitialMixin, admin.ModelAdmin):
         if isinstance(self.list_select_related, list | tuple) and self.list_select_related:
             queryset = queryset.select_related(*self.list_select_related)
         return queryset
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST" and transaction.get_connection().in_atomic_block:
+            # A save writes the whole row, state included: re-read it locked, so that a state change a service
+            # commits meanwhile waits for this save instead of being overwritten by it.
+            obj = self.model._default_manager.select_for_update().get(pk=obj.pk)
+        return obj
 
     def save_model(self, request, obj, form, change):
         _save(request, obj)

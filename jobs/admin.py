@@ -156,6 +156,7 @@ class RoutingAdmin(ServiceHistoryAdmin):
     list_display = ("__str__", "part_revision", "version", "step_count", "updated_at")
     list_filter = ("part_revision__status", "updated_at")
     search_fields = ("part_revision__part__number", "part_revision__part__description", "notes")
+    ordering = ("part_revision__part__number", "part_revision__revision", "-version")  # kept by the grouped query
     list_select_related = ("part_revision__part",)
     autocomplete_fields = ("part_revision",)
     inlines = (RoutingStepInline,)

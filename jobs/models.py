@@ -257,7 +257,8 @@ class Job(TimeStampedModel):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="job_quantity_positive"),
             models.CheckConstraint(condition=Q(priority__gte=1), name="job_priority_positive"),
         ]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        # updated_at: the live board's change check reads its newest value on every poll
+        indexes = [models.Index(fields=["status", "due_date"]), models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
         return self.number
@@ -343,7 +344,8 @@ class JobOperation(TimeStampedModel):
                 name="joboperation_non_negative",
             ),
         ]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["machine", "status"])]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["machine", "status"]),
+                   models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
         return f"{self.job.number}/{self.operation_number} {self.name}"

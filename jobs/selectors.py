@@ -1,10 +1,23 @@
 import datetime as dt
 
-from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
+from django.db.models import (
+    Case,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 
-from jobs.choices import JobStatus, OperationStatus
-from jobs.models import Job, JobOperation, JobOperationMachine, ScheduleEntry
+from jobs.choices import OPERATION_ACTIONS, Activity, JobStatus, OperationStatus, StepKind
+from jobs.models import Job, JobOperation, JobOperationMachine, LabourEntry, ScheduleEntry
 
 
 def job_list() -> QuerySet[Job]:
@@ -80,3 +93,46 @@ def next_operation_by_machine() -> dict[int, JobOperation]:
         .select_related("operation__job__part_revision__part")
     )
     return {row.machine_id: row.operation for row in rows}
+
+
+def operation_actions(operation: JobOperation, user) -> list[tuple[str, str]]:
+    """The actions a terminal offers for `operation` now, as (action, button label)."""
+    internal = operation.kind == StepKind.INTERNAL
+    offered = []
+    for action, (label, allowed) in OPERATION_ACTIONS.items():
+        if operation.status not in allowed:
+            continue
+        if action in ("send", "receive") and internal:
+            continue
+        if action not in ("send", "receive", "hold", "release_hold") and not internal:
+            continue
+        if action in ("start_run", "report") and not operation.production_gate_open:
+            continue
+        perm = "jobs.hold_operation" if action in ("hold", "release_hold") else "jobs.run_operation"
+        if user.has_perm(perm):
+            offered.append((action, label))
+    return offered
+
+
+def operation_minutes_worked(operation: JobOperation, *, now: dt.datetime) -> dict[str, float]:
+    """Setup and run minutes from the labour entries, an open entry counting up to `now`."""
+    rows = (
+        LabourEntry.objects.filter(operation=operation)
+        .values("activity")
+        .annotate(worked=Sum(ExpressionWrapper(Coalesce("ended_at", Value(now)) - F("started_at"),
+                                               output_field=DurationField())))
+        .order_by()
+    )
+    worked = {row["activity"]: row["worked"].total_seconds() / 60 for row in rows if row["worked"] is not None}
+    return {activity: worked.get(activity, 0.0) for activity in Activity.values}
+
+
+def machine_current_operation(*, machine_id: int) -> JobOperation | None:
+    return operation_list().filter(machine_id=machine_id, status__in=OperationStatus.active()).first()
+
+
+def operation_quantities(operation: JobOperation) -> dict[str, int]:
+    return operation.production_entries.aggregate(
+        good=Coalesce(Sum("quantity_good"), 0), scrap=Coalesce(Sum("quantity_scrap"), 0),
+        rework=Coalesce(Sum("quantity_rework"), 0),
+    )

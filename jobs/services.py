@@ -4,8 +4,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict
@@ -13,6 +11,7 @@ from core.idempotency import idempotency_claim
 from core.permissions import require_perm
 from core.services import record_create
 from jobs.choices import (
+    OPERATION_ACTIONS,
     Activity,
     FirstArticleRequirement,
     JobStatus,
@@ -34,6 +33,7 @@ from jobs.models import (
     RoutingStep,
     ScrapReason,
 )
+from jobs.selectors import operation_quantities
 from machines.choices import MachineState, StateSource
 from machines.models import DowntimeReason, Machine
 from machines.services import fixture_mount, machine_setup_record, machine_state_change
@@ -210,7 +210,6 @@ MACHINE_STATE_OF = {
     OperationStatus.FIRST_ARTICLE: MachineState.SETUP,
     OperationStatus.RUNNING: MachineState.RUNNING,
 }
-MACHINE_STATE_OF_KEYS = tuple(MACHINE_STATE_OF)
 ACTIVITY_OF = {
     OperationStatus.SETUP: Activity.SETUP,
     OperationStatus.FIRST_ARTICLE: Activity.SETUP,
@@ -240,6 +239,10 @@ def operation_action(action: str, *, perm: str = "jobs.run_operation"):
             if idempotency_claim(key=idempotency_key, user=user, action=action, target_id=operation_id):
                 return JobOperation.objects.get(pk=operation_id)
             machine, operation = lock_machine_and_operation(operation_id=operation_id, machine_id=machine_id)
+            label, allowed = OPERATION_ACTIONS[action]
+            if operation.status not in allowed:
+                raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}: "
+                               f"“{label}” does not apply now.", code="wrong_state")
             before = operation.status
             context = ActionContext(operation, machine, user, timezone.now(), source)
             details = decide(context, **arguments) or {}
@@ -256,12 +259,6 @@ def operation_action(action: str, *, perm: str = "jobs.run_operation"):
         return service
 
     return wrap
-
-
-def _require_status(operation: JobOperation, allowed: tuple[str, ...], doing: str) -> None:
-    if operation.status not in allowed:
-        raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}; it cannot {doing}.",
-                       code="wrong_state")
 
 
 def _labour_close(operation: JobOperation, at: dt.datetime, *, activity: str | None = None) -> None:
@@ -295,11 +292,6 @@ def _vacate(context: ActionContext, machine_state: str = MachineState.IDLE, reas
                          at=context.at, source=context.source)
 
 
-def operation_quantities(operation: JobOperation) -> dict[str, int]:
-    return operation.production_entries.aggregate(
-        good=Coalesce(Sum("quantity_good"), 0), scrap=Coalesce(Sum("quantity_scrap"), 0),
-        rework=Coalesce(Sum("quantity_rework"), 0),
-    )
 
 
 def _finish(context: ActionContext) -> None:
@@ -331,7 +323,6 @@ def operation_start_setup(context: ActionContext) -> dict:
     operation, machine = context.operation, context.machine
     if operation.kind != StepKind.INTERNAL:
         raise Conflict(f"{operation} is outside processing: send it to the vendor instead.", code="wrong_state")
-    _require_status(operation, (OperationStatus.READY,), "start setup")
     if machine is None:
         raise ApplicationError("Choose the machine to set up on.", field="machine")
     if not operation.machine_options.filter(machine=machine).exists():
@@ -359,7 +350,6 @@ def operation_start_setup(context: ActionContext) -> dict:
 @operation_action("first_piece")
 def operation_first_piece(context: ActionContext) -> dict:
     operation = context.operation
-    _require_status(operation, (OperationStatus.SETUP,), "report a first piece")
     if not operation.production_gate_open:
         operation.status = OperationStatus.FIRST_ARTICLE  # waits here for the inspector's approval
         return {"first_article": operation.first_article}
@@ -370,7 +360,6 @@ def operation_first_piece(context: ActionContext) -> dict:
 @operation_action("start_run")
 def operation_start_run(context: ActionContext) -> dict:
     operation = context.operation
-    _require_status(operation, (OperationStatus.SETUP, OperationStatus.FIRST_ARTICLE), "start running")
     if not operation.production_gate_open:
         raise Conflict(f"{operation} waits for its first article to be approved.", code="first_article_pending")
     _occupy(context, OperationStatus.RUNNING, context.user)
@@ -383,7 +372,6 @@ def operation_report(context: ActionContext, *, good: int = 0, scrap: int = 0, r
     """Good, scrap and rework pieces since the last report; the operation is done when good and scrap
     reach the job's quantity."""
     operation = context.operation
-    _require_status(operation, (OperationStatus.RUNNING, OperationStatus.PAUSED), "report quantities")
     if not operation.production_gate_open:
         raise Conflict(f"{operation} waits for its first article to be approved.", code="first_article_pending")
     if min(good, scrap, rework) < 0:
@@ -411,7 +399,6 @@ def operation_report(context: ActionContext, *, good: int = 0, scrap: int = 0, r
 @operation_action("pause")
 def operation_pause(context: ActionContext, *, reason: DowntimeReason | None) -> dict:
     operation = context.operation
-    _require_status(operation, MACHINE_STATE_OF_KEYS, "pause")
     if reason is None:
         raise ApplicationError("Say why the machine stops.", field="reason")
     state = MachineState.PLANNED_DOWN if reason.planned else MachineState.DOWN
@@ -424,7 +411,6 @@ def operation_pause(context: ActionContext, *, reason: DowntimeReason | None) ->
 @operation_action("resume")
 def operation_resume(context: ActionContext) -> dict:
     operation = context.operation
-    _require_status(operation, (OperationStatus.PAUSED,), "resume")
     _occupy(context, operation.resume_status, context.user)
     operation.resume_status, operation.pause_reason = "", None
     return {}
@@ -434,7 +420,6 @@ def operation_resume(context: ActionContext) -> dict:
 def operation_complete(context: ActionContext, *, short_reason: str = "") -> dict:
     """Done. Fewer good and scrap pieces than the job's quantity is a short close and needs a reason."""
     operation = context.operation
-    _require_status(operation, (*MACHINE_STATE_OF_KEYS, OperationStatus.PAUSED), "be completed")
     totals = operation_quantities(operation)
     if totals["good"] + totals["scrap"] < operation.job.quantity:
         if not short_reason.strip():
@@ -448,7 +433,6 @@ def operation_complete(context: ActionContext, *, short_reason: str = "") -> dic
 @operation_action("hold", perm="jobs.hold_operation")
 def operation_hold(context: ActionContext, *, reason: str) -> dict:
     operation = context.operation
-    _require_status(operation, tuple(s for s in OperationStatus.open() if s != OperationStatus.ON_HOLD), "be held")
     if not reason.strip():
         raise ApplicationError("Say why the operation is held.", field="reason")
     if operation.status in MACHINE_STATE_OF:
@@ -461,7 +445,6 @@ def operation_hold(context: ActionContext, *, reason: str) -> dict:
 @operation_action("release_hold", perm="jobs.hold_operation")
 def operation_release_hold(context: ActionContext) -> dict:
     operation = context.operation
-    _require_status(operation, (OperationStatus.ON_HOLD,), "be released from hold")
     back = operation.resume_status
     if back in MACHINE_STATE_OF:
         busy = JobOperation.objects.filter(machine=context.machine, status__in=OperationStatus.active()).first()
@@ -481,7 +464,6 @@ def operation_send(context: ActionContext, *, vendor: str = "", sent_on: dt.date
     operation = context.operation
     if operation.kind != StepKind.OUTSIDE:
         raise Conflict(f"{operation} is done in house; only outside processing is sent.", code="wrong_state")
-    _require_status(operation, (OperationStatus.READY,), "be sent")
     operation.vendor = vendor.strip() or operation.vendor
     operation.sent_on = sent_on or timezone.localdate()
     operation.status = OperationStatus.SENT
@@ -491,7 +473,6 @@ def operation_send(context: ActionContext, *, vendor: str = "", sent_on: dt.date
 @operation_action("receive")
 def operation_receive(context: ActionContext, *, quantity: int, certificate_number: str) -> dict:
     operation = context.operation
-    _require_status(operation, (OperationStatus.SENT,), "be received")
     if quantity <= 0:
         raise ApplicationError("Enter how many pieces came back.", field="quantity")
     if not certificate_number.strip():
@@ -521,3 +502,93 @@ def operation_production_gate_set(*, operation_id: int, user, open_gate: bool) -
     operation._history_user = user
     operation.save()
     return operation
+
+
+# The action services by name, for the API's and the terminal's one dispatcher each.
+OPERATION_SERVICES: dict[str, Callable[..., JobOperation]] = {
+    "start_setup": operation_start_setup,
+    "first_piece": operation_first_piece,
+    "start_run": operation_start_run,
+    "report": operation_report,
+    "pause": operation_pause,
+    "resume": operation_resume,
+    "complete": operation_complete,
+    "hold": operation_hold,
+    "release_hold": operation_release_hold,
+    "send": operation_send,
+    "receive": operation_receive,
+}
+
+
+# --- Finished work imported in bulk -------------------------------------------------------------
+# operation_record_completed one operation at a time costs some forty queries (each entry's full_clean
+# checks its keys and constraints in the database) and takes one labour span per activity. A backfill of
+# months of work (a shop moving to Spindle, the demo's history) needs thousands, and a run that went on
+# over several shifts has one labour span per shift, each with its own operator.
+
+
+@dataclass(frozen=True)
+class LabourSpan:
+    operator: object
+    activity: str
+    started_at: dt.datetime
+    ended_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FinishedOperation:
+    """An operation finished in the past. An outside-processing one has no machine and no labour."""
+
+    operation_id: int
+    machine_id: int | None
+    operator: object  # who reported the quantities
+    labour: tuple[LabourSpan, ...]
+    finished_at: dt.datetime
+    good: int
+    scrap: int = 0
+    scrap_reason: ScrapReason | None = None
+
+
+@transaction.atomic
+def operations_import_finished(*, records: list[FinishedOperation], user) -> int:
+    """operation_record_completed for many operations at once: the same checks, made in Python on rows
+    read together, the labour and production entries written in bulk, then each job follows."""
+    require_perm(user, "jobs.run_operation")
+    ids = sorted({record.operation_id for record in records})
+    operations = {operation.pk: operation
+                  for operation in JobOperation.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    eligible = set(JobOperationMachine.objects.filter(operation_id__in=ids).values_list("operation_id", "machine_id"))
+    labour, production = [], []
+    for record in records:
+        operation = operations.get(record.operation_id)
+        if operation is None:
+            raise ApplicationError(f"Operation {record.operation_id} does not exist.")
+        if operation.status not in (OperationStatus.PENDING, OperationStatus.READY):
+            raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}; "
+                           "only an operation not started yet can be recorded as completed.")
+        if record.machine_id is not None and (operation.pk, record.machine_id) not in eligible:
+            raise Conflict(f"Machine {record.machine_id} is not eligible for {operation}.", field="machine")
+        if record.good < 0 or record.scrap < 0 or record.good + record.scrap == 0:
+            raise ApplicationError(f"Report at least one piece for {operation}.", field="good")
+        if record.scrap and record.scrap_reason is None:
+            raise ApplicationError(f"Scrap needs a reason ({operation}).", field="scrap_reason")
+        for span in record.labour:
+            if span.ended_at < span.started_at or span.ended_at > record.finished_at:
+                raise ApplicationError(f"A labour span of {operation} ends before it starts or after the end.")
+            labour.append(LabourEntry(operator=span.operator, operation=operation, machine_id=record.machine_id,
+                                      activity=span.activity, started_at=span.started_at, ended_at=span.ended_at))
+        production.append(ProductionEntry(
+            operator=record.operator, operation=operation, machine_id=record.machine_id, quantity_good=record.good,
+            quantity_scrap=record.scrap, scrap_reason=record.scrap_reason, recorded_at=record.finished_at))
+        # Done in memory already, so that the same operation twice in `records` is refused above.
+        operation.machine_id, operation.status = record.machine_id, OperationStatus.DONE
+    LabourEntry.objects.bulk_create(labour, batch_size=1000)
+    ProductionEntry.objects.bulk_create(production, batch_size=1000)
+    one_per_job = {}
+    for operation in operations.values():
+        operation._history_user = user
+        operation.save(update_fields=["machine", "status", "updated_at"])
+        one_per_job.setdefault(operation.job_id, operation)
+    for job_id in sorted(one_per_job):
+        _job_follow(one_per_job[job_id], user)
+    return len(records)

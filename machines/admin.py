@@ -20,6 +20,7 @@ from machines.models import (
 class WorkCenterAdmin(ServiceAdmin):
     list_display = ("code", "name", "machine_count")
     search_fields = ("code", "name", "description")
+    ordering = ("code",)  # the model's default ordering is dropped from a grouped (counted) query
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(machine_count=Count("machines"))

@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 
-# psycopg2 builds against libpq; WeasyPrint needs pango; the browser tests drive Debian's Chromium.
-ensure_packages "test servers, driver build, browser" \
-    postgresql redis-server libpq-dev gcc chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+# psycopg2 builds against libpq; WeasyPrint needs pango; the browser tests drive Debian's Chromium;
+# the document tests read PDFs back with poppler and decode their QR codes with zbar.
+ensure_packages "test servers, driver build, browser, documents" \
+    postgresql redis-server libpq-dev gcc chromium fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
+    libharfbuzz-subset0 poppler-utils zbar-tools
 ensure_venv requirements-dev.txt
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)

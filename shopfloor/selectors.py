@@ -1,10 +1,27 @@
 """Reads that combine several apps for the pages of the shop floor."""
 
 import datetime as dt
+import hashlib
+import itertools
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from core.roles import user_roles
 from inspection.selectors import first_articles_waiting, gauges_due, nonconformances_open
-from jobs.selectors import jobs_awaiting_release, jobs_late, operations_open_count, operations_ready
+from jobs.choices import OperationStatus
+from jobs.models import Job, JobOperation, LabourEntry, ProductionEntry, ScheduleRun
+from jobs.selectors import (
+    jobs_awaiting_release,
+    jobs_late,
+    next_operation_by_machine,
+    operation_list,
+    operations_open_count,
+    operations_ready,
+)
+from machines.choices import MachineState
+from machines.models import Machine, MachineStateEvent, WorkCenter
 from machines.selectors import machine_list, machine_state_counts
 
 LIST_LIMIT = 15
@@ -51,3 +68,196 @@ def home_panels(*, user, today: dt.date) -> dict:
     for role in user_roles(user) or ["operator"]:
         names += [name for name in ROLE_PANELS[role] if name not in names]
     return {name: _panel(name, today) for name in names}
+
+
+# --- The live machine board ----------------------------------------------------------------------------------
+
+# The header's machine counts. Down and planned down are shown apart; off shift and unknown (or a machine that has
+# no state yet) are "other".
+BOARD_COUNTS = (
+    ("running", "Running", (MachineState.RUNNING,)),
+    ("setup", "Setup", (MachineState.SETUP,)),
+    ("down", "Down (unplanned)", (MachineState.DOWN,)),
+    ("planned_down", "Planned down", (MachineState.PLANNED_DOWN,)),
+    ("idle", "Idle", (MachineState.IDLE,)),
+    ("other", "Off shift / unknown", (MachineState.OFF_SHIFT, MachineState.UNKNOWN)),
+)
+
+# Short enough for a tile's band; the header says that down is unplanned.
+BOARD_STATE_LABELS = {MachineState.DOWN: "Down"}
+
+
+def _latest(queryset: QuerySet, name: str) -> QuerySet:
+    return queryset.order_by(f"-{name}").values(name)[:1]  # ORDER BY … DESC LIMIT 1: an index scan where indexed
+
+
+def _scalars(*querysets: QuerySet) -> tuple:
+    """One value from each queryset in a single round trip: SELECT (q1), (q2), …"""
+    using = querysets[0].db
+    parts, params = [], []
+    for queryset in querysets:
+        sql, query_params = queryset.query.get_compiler(using=using).as_sql()
+        parts.append(f"({sql})")
+        params.extend(query_params)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return tuple(cursor.fetchone())
+
+
+def board_version(*, today: dt.date) -> str:
+    """A fingerprint of everything the board shows, read in one query, so that a poll which finds nothing changed
+    costs next to nothing. Every operation action saves its operation (updated_at) and state changes, labour and
+    production append rows (pk); jobs, machines and work centers carry updated_at; publishing a schedule changes
+    the next jobs. Today's date is part of it so that "late" turns over at midnight."""
+    values = _scalars(
+        _latest(MachineStateEvent.objects.all(), "pk"),
+        _latest(LabourEntry.objects.all(), "pk"),
+        _latest(ProductionEntry.objects.all(), "pk"),
+        _latest(JobOperation.objects.all(), "updated_at"),
+        _latest(Job.objects.all(), "updated_at"),
+        _latest(Machine.objects.all(), "updated_at"),
+        _latest(WorkCenter.objects.all(), "updated_at"),
+        _latest(ScheduleRun.objects.filter(published=True), "pk"),
+    )
+    return hashlib.sha1(repr((*values, today.isoformat())).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _duration_text(seconds: int) -> str:
+    minutes = seconds // 60
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // (24 * 60)} d {minutes // 60 % 24} h"
+
+
+@dataclass(frozen=True)
+class BoardTile:
+    machine: Machine
+    state: str
+    state_since: dt.datetime | None
+    state_reason: str
+    operation: JobOperation | None  # with good_quantity and scrap_quantity
+    operators: tuple[str, ...]
+    next_operation: JobOperation | None
+    today: dt.date
+    now: dt.datetime
+
+    @property
+    def state_label(self) -> str:
+        return BOARD_STATE_LABELS.get(self.state) or MachineState(self.state).label
+
+    @property
+    def seconds_in_state(self) -> int | None:
+        return None if self.state_since is None else max(0, int((self.now - self.state_since).total_seconds()))
+
+    @property
+    def time_in_state(self) -> str:
+        return "" if self.seconds_in_state is None else _duration_text(self.seconds_in_state)
+
+    @property
+    def late(self) -> bool:
+        return self.operation is not None and self.operation.job.due_date < self.today
+
+    @property
+    def next_late(self) -> bool:
+        return self.next_operation is not None and self.next_operation.job.due_date < self.today
+
+    @property
+    def first_article_waiting(self) -> bool:
+        return self.operation is not None and self.operation.status == OperationStatus.FIRST_ARTICLE
+
+    @property
+    def progress_percent(self) -> int:
+        if self.operation is None:
+            return 0
+        done = self.operation.good_quantity + self.operation.scrap_quantity
+        return min(100, round(100 * done / self.operation.job.quantity))
+
+
+@dataclass(frozen=True)
+class BoardGroup:
+    work_center: WorkCenter
+    tiles: list[BoardTile]
+
+
+@dataclass(frozen=True)
+class BoardCount:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Board:
+    version: str
+    today: dt.date
+    generated_at: dt.datetime
+    groups: list[BoardGroup]
+    state_counts: dict[str, int]  # every machine state, zeros included
+    late_jobs: int
+    first_articles_waiting: int
+
+    @property
+    def header(self) -> list[BoardCount]:
+        return [BoardCount(key, label, sum(self.state_counts[state] for state in states))
+                for key, label, states in BOARD_COUNTS]
+
+    @property
+    def header_counts(self) -> dict[str, int]:
+        return {count.key: count.count for count in self.header}
+
+    @property
+    def tiles(self) -> list[BoardTile]:
+        return [tile for group in self.groups for tile in group.tiles]
+
+
+def board_machines() -> QuerySet[Machine]:
+    """Active machines with their current state and, when down, its reason."""
+    open_event = MachineStateEvent.objects.filter(machine=OuterRef("pk"), ended_at__isnull=True)
+    return machine_list().filter(active=True).annotate(state_reason=Subquery(open_event.values("reason__label")[:1]))
+
+
+def board_operations() -> QuerySet[JobOperation]:
+    """Operations on a machine now, with their quantities and (prefetched) open labour entries."""
+    open_labour = LabourEntry.objects.filter(ended_at__isnull=True).select_related("operator").order_by("started_at")
+    return (
+        operation_list()
+        .filter(status__in=OperationStatus.active(), machine__isnull=False)
+        .prefetch_related(Prefetch("labour_entries", queryset=open_labour, to_attr="open_labour"))
+    )
+
+
+def machine_board(*, today: dt.date, now: dt.datetime, version: str | None = None) -> Board:
+    """Every active machine as a tile, grouped by work center, with the header's counts: a fixed number of
+    queries however many machines and operations there are."""
+    # The version is read first: a change made while the board is read shows at the next poll, never is lost.
+    version = version or board_version(today=today)
+    current: dict[int, JobOperation] = {}
+    first_articles = 0
+    for operation in board_operations():
+        current.setdefault(operation.machine_id, operation)
+        first_articles += operation.status == OperationStatus.FIRST_ARTICLE
+    next_operations = next_operation_by_machine()
+    groups = []
+    for _, machines in itertools.groupby(board_machines(), key=lambda machine: machine.work_center_id):
+        tiles = []
+        for machine in machines:
+            operation = current.get(machine.pk)
+            operators = () if operation is None else tuple(dict.fromkeys(
+                entry.operator.get_full_name() or entry.operator.get_username() for entry in operation.open_labour
+            ))
+            tiles.append(BoardTile(
+                machine=machine, state=machine.current_state or MachineState.UNKNOWN,
+                state_since=machine.state_since, state_reason=machine.state_reason or "", operation=operation,
+                operators=operators, next_operation=next_operations.get(machine.pk), today=today, now=now,
+            ))
+        groups.append(BoardGroup(work_center=tiles[0].machine.work_center, tiles=tiles))
+    state_counts = dict.fromkeys(MachineState.values, 0)
+    for group in groups:
+        for tile in group.tiles:
+            state_counts[tile.state] += 1
+    return Board(version=version, today=today, generated_at=now, groups=groups, state_counts=state_counts,
+                 late_jobs=jobs_late(today=today).count(), first_articles_waiting=first_articles)

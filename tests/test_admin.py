@@ -2,11 +2,13 @@
 writes go through the services, bad input comes back as form errors, state stays with the services."""
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django import forms
 from django.contrib import admin
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.fields.files import FieldFile
 from django.test.client import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -223,24 +225,40 @@ def test_every_admin_list_and_add_page_opens_for_the_admin(client, shop_admin):
         assert client.get(url(model, "add")).status_code == (200 if may_add else 403), model._meta.label
 
 
+def list_urls() -> list[tuple[str, str]]:
+    """Every changelist of the three apps, and every autocomplete list their forms ask for."""
+    urls = [(model._meta.label, url(model, "changelist")) for model in DOMAIN_MODELS]
+    for model in DOMAIN_MODELS:
+        for field in admin.site._registry[model].autocomplete_fields:
+            query = f"app_label={model._meta.app_label}&model_name={model._meta.model_name}&field_name={field}"
+            urls.append((f"{model._meta.label}.{field}", f"{reverse('admin:autocomplete')}?{query}"))
+    return urls
+
+
+def rows_shown(response) -> int:
+    if response["Content-Type"].startswith("application/json"):  # an autocomplete list
+        return len(response.json()["results"])
+    return response.context["cl"].result_count
+
+
 @pytest.mark.django_db
 def test_list_pages_cost_the_same_queries_for_one_row_or_three(client, shop_admin, django_assert_max_num_queries):
     client.force_login(shop_admin)
     build_shop(1, shop_admin)
-    for model in DOMAIN_MODELS:
-        client.get(url(model, "changelist"))  # warm the content-type cache
+    for _, list_url in list_urls():
+        client.get(list_url)  # warm the content-type cache
     one_row = {}
-    for model in DOMAIN_MODELS:
+    for label, list_url in list_urls():
         with CaptureQueriesContext(connection) as queries:
-            client.get(url(model, "changelist"))
-        one_row[model] = len(queries)
+            assert client.get(list_url).status_code == 200, label
+        one_row[label] = len(queries)
     build_shop(2, shop_admin)
     build_shop(3, shop_admin)
-    for model in DOMAIN_MODELS:
+    for label, list_url in list_urls():
         with django_assert_max_num_queries(LIST_QUERY_CEILING) as queries:
-            response = client.get(url(model, "changelist"))
-        assert response.context["cl"].result_count == 3, model._meta.label
-        assert len(queries) == one_row[model], f"{model._meta.label}: {one_row[model]} queries, then {len(queries)}"
+            response = client.get(list_url)
+        assert rows_shown(response) == 3, label
+        assert len(queries) == one_row[label], f"{label}: {one_row[label]} queries, then {len(queries)}"
 
 
 @pytest.mark.django_db
@@ -412,6 +430,22 @@ def test_receiving_material_in_the_admin_makes_the_first_operation_ready(client,
 
 
 @pytest.mark.django_db
+def test_part_revisions_are_released_by_their_service_not_by_editing_the_status(client, planner_staff):
+    draft = PartRevisionFactory(status=PartRevisionStatus.DRAFT)
+    obsolete = PartRevisionFactory(status=PartRevisionStatus.OBSOLETE)
+    client.force_login(planner_staff)
+    assert "status" not in client.get(url(PartRevision, "change", draft.pk)).context["adminform"].form.fields
+    response = client.post(url(PartRevision, "changelist"), {"action": "release_revisions",
+                                                             "_selected_action": [draft.pk, obsolete.pk]}, follow=True)
+    notes = [str(message) for message in response.context["messages"]]
+    draft.refresh_from_db()
+    obsolete.refresh_from_db()
+    assert (draft.status, obsolete.status) == (PartRevisionStatus.RELEASED, PartRevisionStatus.OBSOLETE)
+    assert f"Released 1: {draft}." in notes
+    assert any(note.startswith(f"{obsolete}:") and "obsolete" in note for note in notes), notes
+
+
+@pytest.mark.django_db
 def test_job_state_is_shown_but_not_editable(client, shop_admin, small_shop):
     client.force_login(shop_admin)
     form = client.get(url(Job, "change", small_shop.job.pk)).context["adminform"].form
@@ -421,6 +455,33 @@ def test_job_state_is_shown_but_not_editable(client, shop_admin, small_shop):
         model_admin = admin.site._registry[model]
         request = admin_request(shop_admin)
         assert not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_save_does_not_undo_a_state_change_a_service_made_meanwhile(client, planner_staff):
+    job = JobFactory()
+    client.force_login(planner_staff)
+    change_url = url(Job, "change", job.pk)
+    data = form_data(client.get(change_url)) | {"notes": "Customer called: ship partial."}
+    locked = threading.Event()
+
+    def service_holding_the_job():
+        try:
+            with transaction.atomic():
+                Job.objects.select_for_update().filter(pk=job.pk).update(status=JobStatus.ON_HOLD)
+                locked.set()
+                time.sleep(1)  # the admin's request arrives while the change is not committed yet
+        finally:
+            connection.close()
+
+    service = threading.Thread(target=service_holding_the_job)
+    service.start()
+    assert locked.wait(10)
+    response = client.post(change_url, data)
+    service.join()
+    assert response.status_code == 302, form_errors(response)
+    job.refresh_from_db()
+    assert (job.status, job.notes) == (JobStatus.ON_HOLD, "Customer called: ship partial.")
 
 
 @pytest.mark.django_db

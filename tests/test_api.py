@@ -187,3 +187,10 @@ def test_schema_and_docs_need_a_login_and_are_served(client, planner):
 def test_users_are_not_exposed_by_the_api(api_as, planner):
     assert get_user_model().objects.exists()
     assert api_as(planner).get("/api/v1/users/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_me_tells_the_caller_their_roles(api_as, make_user):
+    user = make_user("inspector", first_name="Ines", last_name="Vogt")
+    assert api_as(user).get("/api/v1/me/").json() == {"username": "inspector", "name": "Ines Vogt",
+                                                      "roles": ["inspector"]}

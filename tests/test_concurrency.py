@@ -8,9 +8,9 @@ from django.db import connection
 from core.errors import Conflict
 from jobs.choices import OperationStatus
 from jobs.models import LabourEntry
+from jobs.selectors import operation_quantities
 from jobs.services import (
     operation_first_piece,
-    operation_quantities,
     operation_report,
     operation_start_setup,
 )

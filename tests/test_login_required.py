@@ -24,8 +24,9 @@ def walk(patterns, prefix="", namespace=""):
 
 def sample_path(regex: str) -> str:
     """A concrete path that the pattern matches, with sample values in its groups."""
-    groups = re.findall(r"\(\?P<(\w+)>", regex)
-    template = re.sub(r"\(\?P<\w+>(?:[^()]|\([^()]*\))*\)", "{}", regex)
+    group = r"\((?!\?:)(?:\?P<\w+>)?(?:[^()]|\([^()]*\))*\)"  # a capturing group, named or not
+    groups = re.findall(group, regex)
+    template = re.sub(group, "{}", regex)
     template = template.replace("\\Z", "").replace("$", "").replace("\\.", ".").replace("/?", "/")
     template = re.sub(r"\(\?:[^)]*\)\??", "", template).replace("\\", "")
     compiled = re.compile("^" + regex.lstrip("^"))

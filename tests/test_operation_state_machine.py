@@ -14,6 +14,7 @@ from core.errors import ApplicationError
 from jobs import services
 from jobs.choices import OperationStatus
 from jobs.models import JobOperation, ProductionEntry, ScrapReason
+from jobs.selectors import operation_quantities
 from machines.models import DowntimeReason, MachineStateEvent
 from tests.factories import JobFactory, MachineFactory, RoutingStepFactory, RoutingStepMachineFactory
 
@@ -105,7 +106,7 @@ class ShopFloor(RuleBasedStateMachine):
     @invariant()
     def quantities_are_the_sum_of_reports(self):
         for operation in getattr(self, "operations", []):
-            totals = services.operation_quantities(operation)
+            totals = operation_quantities(operation)
             assert totals["good"] + totals["scrap"] == self.reported[operation.pk]
 
     @invariant()

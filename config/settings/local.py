@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR, env_bool
 
 DEBUG = env_bool("DEBUG", True)
-for _folder in ("broker/queue", "broker/processed", "media"):
+for _folder in ("broker/queue", "broker/processed", "broker/control", "media"):
     (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 

@@ -168,3 +168,32 @@ class SendInput(serializers.Serializer):
 class ReceiveInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1)
     certificate_number = serializers.CharField(max_length=50)
+
+
+# What each operation action reads from a request (the API's JSON or a terminal's form).
+ACTION_INPUTS: dict[str, type[serializers.Serializer] | None] = {
+    "start_setup": StartSetupInput,
+    "first_piece": None,
+    "start_run": None,
+    "report": ReportInput,
+    "pause": PauseInput,
+    "resume": None,
+    "complete": CompleteInput,
+    "hold": HoldInput,
+    "release_hold": None,
+    "send": SendInput,
+    "receive": ReceiveInput,
+}
+
+
+def action_arguments(action: str, data) -> dict:
+    """The validated arguments of `action` (raises DRF's ValidationError on bad input)."""
+    input_class = ACTION_INPUTS[action]
+    if input_class is None:
+        return {}
+    parsed = input_class(data=data)
+    parsed.is_valid(raise_exception=True)
+    arguments = dict(parsed.validated_data)
+    if "machine" in arguments:
+        arguments["machine_id"] = arguments.pop("machine").pk
+    return arguments

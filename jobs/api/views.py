@@ -135,73 +135,69 @@ class OperationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OperationFilterSet
     ordering_fields = ["operation_number", "job__due_date"]
 
-    def _act(self, request, pk, service, input_class=None) -> Response:
-        arguments = {}
-        if input_class is not None:
-            data = input_class(data=request.data)
-            data.is_valid(raise_exception=True)
-            arguments = dict(data.validated_data)
-        if "machine" in arguments:
-            arguments["machine_id"] = arguments.pop("machine").pk
-        operation = service(operation_id=int(pk), user=request.user, source=StateSource.API,
-                            terminal=request.headers.get("X-Terminal", "api"),
-                            idempotency_key=request.headers.get("Idempotency-Key"), **arguments)
+    def _act(self, request, pk, action: str) -> Response:
+        operation = services.OPERATION_SERVICES[action](
+            operation_id=int(pk), user=request.user, source=StateSource.API,
+            terminal=request.headers.get("X-Terminal", "api"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            **serializers.action_arguments(action, request.data),
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=operation.pk)).data)
 
     @extend_schema(request=serializers.StartSetupInput)
     @action(detail=True, methods=["post"], url_path="start-setup", permission_classes=[IsAuthenticated])
     def start_setup(self, request, pk=None):
-        return self._act(request, pk, services.operation_start_setup, serializers.StartSetupInput)
+        return self._act(request, pk, "start_setup")
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="first-piece", permission_classes=[IsAuthenticated])
     def first_piece(self, request, pk=None):
-        return self._act(request, pk, services.operation_first_piece)
+        return self._act(request, pk, "first_piece")
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="start-run", permission_classes=[IsAuthenticated])
     def start_run(self, request, pk=None):
-        return self._act(request, pk, services.operation_start_run)
+        return self._act(request, pk, "start_run")
 
     @extend_schema(request=serializers.ReportInput)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def report(self, request, pk=None):
-        return self._act(request, pk, services.operation_report, serializers.ReportInput)
+        return self._act(request, pk, "report")
 
     @extend_schema(request=serializers.PauseInput)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def pause(self, request, pk=None):
-        return self._act(request, pk, services.operation_pause, serializers.PauseInput)
+        return self._act(request, pk, "pause")
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def resume(self, request, pk=None):
-        return self._act(request, pk, services.operation_resume)
+        return self._act(request, pk, "resume")
 
     @extend_schema(request=serializers.CompleteInput)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def complete(self, request, pk=None):
-        return self._act(request, pk, services.operation_complete, serializers.CompleteInput)
+        return self._act(request, pk, "complete")
 
     @extend_schema(request=serializers.HoldInput)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def hold(self, request, pk=None):
-        return self._act(request, pk, services.operation_hold, serializers.HoldInput)
+        return self._act(request, pk, "hold")
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="release-hold", permission_classes=[IsAuthenticated])
     def release_hold(self, request, pk=None):
-        return self._act(request, pk, services.operation_release_hold)
+        return self._act(request, pk, "release_hold")
 
     @extend_schema(request=serializers.SendInput)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def send(self, request, pk=None):
-        return self._act(request, pk, services.operation_send, serializers.SendInput)
+        return self._act(request, pk, "send")
 
     @extend_schema(request=serializers.ReceiveInput)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def receive(self, request, pk=None):
-        return self._act(request, pk, services.operation_receive, serializers.ReceiveInput)
+        return self._act(request, pk, "receive")
 
 
 class DispatchListView(generics.ListAPIView):

@@ -5,13 +5,13 @@ import pytest
 from core.errors import ApplicationError, Conflict, Forbidden
 from jobs.choices import Activity, JobStatus, OperationStatus
 from jobs.models import LabourEntry, OperationEvent
+from jobs.selectors import operation_quantities
 from jobs.services import (
     operation_complete,
     operation_first_piece,
     operation_hold,
     operation_pause,
     operation_production_gate_set,
-    operation_quantities,
     operation_receive,
     operation_release_hold,
     operation_report,
@@ -198,13 +198,13 @@ def test_first_article_gate(floor, operator, inspector):
 
 @pytest.mark.django_db
 def test_wrong_transitions_are_refused_and_change_nothing(floor, operator):
-    with pytest.raises(Conflict, match="cannot start running"):
+    with pytest.raises(Conflict, match="“Start run” does not apply"):
         operation_start_run(operation_id=floor.turn.pk, user=operator)
-    with pytest.raises(Conflict, match="cannot start setup"):  # not ready: its predecessor is not done
+    with pytest.raises(Conflict, match="“Start setup” does not apply"):  # not ready: its predecessor is not done
         operation_start_setup(operation_id=floor.mill.pk, machine_id=floor.shop.vf4.pk, user=operator)
     with pytest.raises(Conflict, match="not one of the machines"):
         operation_start_setup(operation_id=floor.turn.pk, machine_id=floor.shop.vf2.pk, user=operator)
-    with pytest.raises(Conflict, match="cannot resume"):
+    with pytest.raises(Conflict, match="“Resume” does not apply"):
         operation_resume(operation_id=floor.turn.pk, user=operator)
     assert status_of(floor.turn) == OperationStatus.READY
     assert not MachineStateEvent.objects.exists() and not OperationEvent.objects.exists()

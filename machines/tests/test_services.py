@@ -61,9 +61,9 @@ def test_a_change_cannot_start_before_the_open_state(operator):
 
 
 @pytest.mark.django_db
-def test_only_roles_that_report_states_may(inspector):
+def test_only_roles_that_report_states_may(planner):
     with pytest.raises(Forbidden):
-        machine_state_change(machine_id=MachineFactory().pk, state=MachineState.IDLE, user=inspector)
+        machine_state_change(machine_id=MachineFactory().pk, state=MachineState.IDLE, user=planner)
 
 
 @pytest.mark.django_db

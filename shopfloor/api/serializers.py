@@ -1,0 +1,69 @@
+"""The board's data as JSON: the same selector as the page, so the fields mean the same."""
+
+from rest_framework import serializers
+
+
+class BoardWorkCenterSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class BoardMachineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    work_center = BoardWorkCenterSerializer()
+
+
+class BoardOperationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    job_number = serializers.CharField(source="job.number")
+    job_quantity = serializers.IntegerField(source="job.quantity")
+    due_date = serializers.DateField(source="job.due_date")
+    operation_number = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    part_number = serializers.CharField(source="job.part_revision.part.number")
+    revision = serializers.CharField(source="job.part_revision.revision")
+
+
+class BoardCurrentOperationSerializer(BoardOperationSerializer):
+    good_quantity = serializers.IntegerField()
+    scrap_quantity = serializers.IntegerField()
+
+
+class BoardTileSerializer(serializers.Serializer):
+    machine = BoardMachineSerializer()
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    state_since = serializers.DateTimeField(allow_null=True)
+    seconds_in_state = serializers.IntegerField(allow_null=True)
+    state_reason = serializers.CharField(help_text="The downtime reason of a down machine, else empty.")
+    operation = BoardCurrentOperationSerializer(allow_null=True, help_text="The operation on the machine now.")
+    operators = serializers.ListField(child=serializers.CharField(), help_text="Who is logged on to it now.")
+    late = serializers.BooleanField(help_text="The current operation's job is past its due date.")
+    first_article_waiting = serializers.BooleanField()
+    next_operation = BoardOperationSerializer(allow_null=True, help_text="First ready operation of the dispatch list.")
+    next_late = serializers.BooleanField()
+
+
+class BoardCountsSerializer(serializers.Serializer):
+    """Active machines by state: down and planned down apart; "other" is off shift plus unknown."""
+
+    running = serializers.IntegerField()
+    setup = serializers.IntegerField()
+    down = serializers.IntegerField()
+    planned_down = serializers.IntegerField()
+    idle = serializers.IntegerField()
+    other = serializers.IntegerField()
+
+
+class BoardSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="Changes whenever anything on the board changes; also the ETag.")
+    today = serializers.DateField()
+    generated_at = serializers.DateTimeField()
+    counts = BoardCountsSerializer(source="header_counts")
+    late_jobs = serializers.IntegerField(help_text="Open jobs past their due date.")
+    first_articles_waiting = serializers.IntegerField(help_text="Operations waiting for a first article approval.")
+    machines = BoardTileSerializer(many=True, source="tiles")

@@ -1,0 +1,125 @@
+import pytest
+
+from jobs.choices import OperationStatus
+from jobs.selectors import operation_quantities
+from shopfloor.travelers import operation_scan_code
+
+HX = {"HX-Request": "true"}
+
+
+def act(client, machine, operation, action, **data):
+    data.setdefault("nonce", "")
+    return client.post(f"/terminal/{machine.pk}/operations/{operation.pk}/{action}/", data, headers=HX)
+
+
+@pytest.fixture
+def at_lathe(client, operator, floor):
+    client.force_login(operator)
+    return client
+
+
+@pytest.mark.django_db
+def test_choosing_a_bench_of_machines_opens_the_first(client, operator, floor):
+    client.force_login(operator)
+    assert client.get("/terminal/").status_code == 200
+    response = client.post("/terminal/", {"machines": [floor.shop.vf2.pk, floor.shop.lathe.pk]})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "LB3000" in page and "VF2" in page  # both machines are tabs of the station
+
+
+@pytest.mark.django_db
+def test_the_terminal_shows_the_dispatch_list_and_starts_setup(at_lathe, floor):
+    page = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/").content.decode()
+    assert f"{floor.shop.job.number} / 10" in page
+
+    panel = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}", headers=HX).content.decode()
+    assert "Start setup" in panel and "Start run" not in panel
+
+    response = act(at_lathe, floor.shop.lathe, floor.turn, "start_setup")
+    assert response.status_code == 200
+    assert "machine-changed" in response["HX-Trigger"]
+    assert "First piece made" in response.content.decode()
+    floor.turn.refresh_from_db()
+    assert (floor.turn.status, floor.turn.machine) == (OperationStatus.SETUP, floor.shop.lathe)
+
+
+@pytest.mark.django_db
+def test_a_wrong_action_shows_why_and_changes_nothing(at_lathe, floor):
+    response = act(at_lathe, floor.shop.lathe, floor.turn, "start_run")
+    assert response.status_code == 409
+    assert "does not apply now" in response.content.decode()
+    floor.turn.refresh_from_db()
+    assert floor.turn.status == OperationStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_double_tap_applies_once(at_lathe, floor):
+    act(at_lathe, floor.shop.lathe, floor.turn, "start_setup")
+    act(at_lathe, floor.shop.lathe, floor.turn, "first_piece")
+    for _ in range(2):
+        response = act(at_lathe, floor.shop.lathe, floor.turn, "report", good=3, nonce="tap-7")
+        assert response.status_code == 200
+    assert operation_quantities(floor.turn)["good"] == 3
+
+
+@pytest.mark.django_db
+def test_scrap_without_a_reason_and_an_overrun_are_explained(at_lathe, floor):
+    act(at_lathe, floor.shop.lathe, floor.turn, "start_setup")
+    act(at_lathe, floor.shop.lathe, floor.turn, "first_piece")
+    response = act(at_lathe, floor.shop.lathe, floor.turn, "report", good=0, scrap=2)
+    assert response.status_code == 400 and "Scrap needs a reason" in response.content.decode()
+
+    response = act(at_lathe, floor.shop.lathe, floor.turn, "report", good=12)
+    assert response.status_code == 409
+    assert "Yes, report more than ordered" in response.content.decode()
+    act(at_lathe, floor.shop.lathe, floor.turn, "report", good=12, confirm_overrun="true")
+    assert operation_quantities(floor.turn)["good"] == 12
+
+
+@pytest.mark.django_db
+def test_pause_offers_reasons_grouped_and_resume_continues(at_lathe, floor):
+    act(at_lathe, floor.shop.lathe, floor.turn, "start_setup")
+    panel = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/", headers=HX).content.decode()
+    assert "Planned" in panel and "Unplanned" in panel and "Machine alarm" in panel
+    act(at_lathe, floor.shop.lathe, floor.turn, "pause", reason=floor.alarm.pk)
+    floor.turn.refresh_from_db()
+    assert floor.turn.status == OperationStatus.PAUSED
+    act(at_lathe, floor.shop.lathe, floor.turn, "resume")
+    floor.turn.refresh_from_db()
+    assert floor.turn.status == OperationStatus.SETUP
+
+
+@pytest.mark.django_db
+def test_scanning_a_traveler_code_opens_its_operation(at_lathe, floor):
+    code = operation_scan_code(floor.turn)
+    panel = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/scan/", {"code": code}, headers=HX).content.decode()
+    assert f"{floor.shop.job.number} / 10" in panel and "Start setup" in panel
+    # A job number alone opens the operation this machine can do.
+    by_job = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/scan/", {"code": floor.shop.job.number.lower()},
+                          headers=HX)
+    assert "Start setup" in by_job.content.decode()
+    garbage = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/scan/", {"code": "%%%"}, headers=HX)
+    assert garbage.status_code == 400 and "not a job number" in garbage.content.decode()
+    missing = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/scan/", {"code": "WO99-99999"}, headers=HX)
+    assert missing.status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_inspector_sees_no_run_buttons(client, inspector, floor):
+    client.force_login(inspector)
+    panel = client.get(f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}", headers=HX).content.decode()
+    assert "Start setup" not in panel and "Hold" in panel
+
+
+@pytest.mark.django_db
+def test_the_terminal_page_issues_a_bounded_number_of_queries(at_lathe, floor, planner,
+                                                              django_assert_max_num_queries):
+    from jobs.services import job_release
+    from tests.factories import JobFactory
+
+    for _ in range(15):
+        job_release(job_id=JobFactory(part_revision=floor.shop.revision).pk, user=planner)
+    act(at_lathe, floor.shop.lathe, floor.turn, "start_setup")
+    with django_assert_max_num_queries(25):
+        assert at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/").status_code == 200

@@ -1,0 +1,152 @@
+"""The operator terminal: a station of one or more machines, their work, one big button per action."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+from rest_framework.exceptions import ValidationError as InputError
+
+from core.api.errors import django_validation_fields
+from core.errors import ApplicationError
+from jobs.api.serializers import action_arguments
+from jobs.models import JobOperation, ScrapReason
+from jobs.selectors import (
+    dispatch_list,
+    machine_current_operation,
+    operation_actions,
+    operation_list,
+    operation_minutes_worked,
+)
+from jobs.services import OPERATION_SERVICES
+from machines.models import DowntimeReason, Machine
+from machines.selectors import machine_list
+from shopfloor.travelers import parse_scan_code
+
+STATION = "terminal_station"  # session key: the machine ids this terminal serves
+
+
+def _station_ids(request) -> list[int]:
+    return request.session.get(STATION, [])
+
+
+@require_http_methods(["GET", "POST"])
+def terminal_choose(request):
+    """Choose the station: one machine, or a bench of several run by one operator."""
+    if request.method == "POST":
+        ids = [int(value) for value in request.POST.getlist("machines") if value.isdigit()]
+        ids = list(Machine.objects.filter(pk__in=ids, active=True).order_by("code").values_list("pk", flat=True))
+        if not ids:
+            messages.error(request, "Choose at least one machine.")
+            return redirect("terminal-choose")
+        request.session[STATION] = ids
+        return redirect("terminal", machine_id=ids[0])
+    return render(request, "shopfloor/terminal_choose.html", {"machines": machine_list().filter(active=True)})
+
+
+def terminal_context(request, machine: Machine, operation: JobOperation | None, error: ApplicationError | None = None,
+                     fields: dict | None = None) -> dict:
+    now = timezone.now()
+    context = {
+        "machine": machine,
+        "station": machine_list().filter(pk__in=_station_ids(request) or [machine.pk]),
+        "operation": operation,
+        "error": error,
+        "fields": fields or {},
+        "nonce": uuid.uuid4().hex,  # one per rendering: a double tap posts the same key twice
+        "dispatch": list(dispatch_list(machine_id=machine.pk)[:12]),
+    }
+    if operation is not None:
+        option = operation.machine_options.filter(machine=operation.machine or machine).first()
+        context |= {
+            "actions": operation_actions(operation, request.user),
+            "worked": operation_minutes_worked(operation, now=now),
+            "standard_setup": option.setup_minutes if option else operation.setup_minutes,
+            "standard_cycle": option.cycle_minutes if option else operation.cycle_minutes,
+            "remaining": max(operation.job.quantity - operation.good_quantity - operation.scrap_quantity, 0),
+            "downtime_reasons": DowntimeReason.objects.filter(active=True).order_by("planned", "label"),
+            "scrap_reasons": ScrapReason.objects.filter(active=True),
+        }
+    return context
+
+
+def _operation(operation_id: int | None) -> JobOperation | None:
+    if operation_id is None:
+        return None
+    return get_object_or_404(operation_list().select_related("job__order_line__order__customer"), pk=operation_id)
+
+
+def terminal(request, machine_id: int):
+    """The terminal page; with htmx it answers the operation panel only. `?op=` opens an operation
+    (from the dispatch list or a scanned traveler); otherwise the machine's current one is shown."""
+    machine = get_object_or_404(Machine, pk=machine_id, active=True)
+    if machine.pk not in _station_ids(request):
+        request.session[STATION] = [*_station_ids(request), machine.pk]
+    opened = request.GET.get("op")
+    operation = _operation(int(opened)) if opened and opened.isdigit() else machine_current_operation(
+        machine_id=machine.pk)
+    context = terminal_context(request, machine, operation)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "shopfloor/partials/terminal_panel.html", context)
+    return render(request, "shopfloor/terminal.html", context)
+
+
+def terminal_scan(request, machine_id: int):
+    """A traveler's QR code (typed by a keyboard-wedge scanner) or a typed job number opens its operation."""
+    machine = get_object_or_404(Machine, pk=machine_id, active=True)
+    text = request.GET.get("code", "")
+    try:
+        job_number, operation_number = parse_scan_code(text)
+    except ValueError:
+        error = ApplicationError(f"“{text.strip()}” is not a job number or a traveler code.", field="code")
+        return render(request, "shopfloor/partials/terminal_panel.html",
+                      terminal_context(request, machine, None, error), status=400)
+    candidates = operation_list().filter(job__number__iexact=job_number)
+    if operation_number is not None:
+        candidates = candidates.filter(operation_number=operation_number)
+    else:  # a job number alone: the operation of this job this machine can do next
+        candidates = candidates.filter(machine_options__machine=machine).exclude(status="done")
+    operation = candidates.first()
+    if operation is None:
+        error = ApplicationError(f"No open operation of {job_number} for {machine.code}.", code="not_found")
+        return render(request, "shopfloor/partials/terminal_panel.html",
+                      terminal_context(request, machine, None, error), status=404)
+    return render(request, "shopfloor/partials/terminal_panel.html", terminal_context(request, machine, operation))
+
+
+def _refusal(exc: Exception) -> tuple[ApplicationError, dict]:
+    """A refusal or bad input as one message and its field errors, for the panel to show."""
+    if isinstance(exc, ApplicationError):
+        return exc, ({exc.field: [exc.message]} if exc.field else {})
+    if isinstance(exc, InputError):
+        fields = {name: [str(text) for text in texts] for name, texts in exc.detail.items()}
+    else:
+        fields = django_validation_fields(exc)
+    name, texts = next(iter(fields.items()))
+    return ApplicationError(texts[0], field=name), fields
+
+
+@require_POST
+def terminal_action(request, machine_id: int, operation_id: int, action: str):
+    machine = get_object_or_404(Machine, pk=machine_id, active=True)
+    if action not in OPERATION_SERVICES:
+        raise Http404("Unknown action.")
+    data = request.POST.copy()
+    if action == "start_setup":
+        data["machine"] = str(machine.pk)
+    try:
+        OPERATION_SERVICES[action](
+            operation_id=operation_id, user=request.user, terminal=f"terminal {machine.code}",
+            idempotency_key=request.POST.get("nonce"), **action_arguments(action, data),
+        )
+    except (ApplicationError, InputError, DjangoValidationError) as exc:
+        error, fields = _refusal(exc)
+        context = terminal_context(request, machine, _operation(operation_id), error, fields)
+        return render(request, "shopfloor/partials/terminal_panel.html", context, status=error.status)
+    response = render(request, "shopfloor/partials/terminal_panel.html",
+                      terminal_context(request, machine, _operation(operation_id)))
+    return trigger_client_event(response, "machine-changed")
