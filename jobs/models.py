@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -262,6 +263,11 @@ class Job(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    def clean(self) -> None:
+        if self.order_line_id and self.part_revision_id and self.order_line.part_revision_id != self.part_revision_id:
+            raise ValidationError({"part_revision": f"Order line {self.order_line} is for "
+                                                    f"{self.order_line.part_revision}, not this revision."})
 
 
 class MaterialLot(TimeStampedModel):

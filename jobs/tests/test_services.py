@@ -127,3 +127,25 @@ def test_releasing_a_draft_revision_then_an_obsolete_one(planner):
     revision.save()
     with pytest.raises(Conflict, match="obsolete"):
         part_revision_release(part_revision_id=revision.pk, user=planner)
+
+
+@pytest.mark.django_db
+def test_a_job_for_an_order_line_makes_that_line_s_part(planner):
+    from jobs.models import SalesOrder, SalesOrderLine
+    from tests.factories import PartRevisionFactory
+
+    ordered = PartRevisionFactory()
+    order = SalesOrder.objects.create(number="SO-1", customer=_customer(), po_number="PO-9", order_date="2030-01-01")
+    line = SalesOrderLine.objects.create(order=order, line_number=1, part_revision=ordered, quantity=5,
+                                         due_date="2030-02-01")
+    with pytest.raises(ValidationError) as refused:
+        job_create(user=planner, part_revision=PartRevisionFactory(), quantity=5, due_date="2030-02-01",
+                   order_line=line)
+    assert "part_revision" in refused.value.message_dict
+    assert job_create(user=planner, part_revision=ordered, quantity=5, due_date="2030-02-01", order_line=line)
+
+
+def _customer():
+    from jobs.models import Customer
+
+    return Customer.objects.create(code="ACME", name="Acme Aero")
