@@ -19,19 +19,21 @@ PLANNER_MASTER_DATA = [
     for verb in ("add", "change")
 ]
 
-# Patterns over "app_label.codename"; "*.view_*" means every domain record may be read.
+# Patterns over "app_label.codename". READ_ALL: every domain model's own view permission (not a
+# custom one that happens to start with "view_", such as jobs.view_reports).
+READ_ALL = "read-all"
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    "operator": ["*.view_*", "jobs.run_operation", "machines.report_machine_state"],
+    "operator": [READ_ALL, "jobs.run_operation", "machines.report_machine_state"],
     "inspector": [
-        "*.view_*", "inspection.add_*", "inspection.change_*", "inspection.approve_firstarticlereport",
+        READ_ALL, "inspection.add_*", "inspection.change_*", "inspection.approve_firstarticlereport",
         "jobs.hold_operation", "machines.report_machine_state",  # a quality hold stops the machine
     ],
     "planner": [
-        "*.view_*", *PLANNER_MASTER_DATA, "jobs.release_job", "jobs.run_schedule", "jobs.publish_schedule",
+        READ_ALL, *PLANNER_MASTER_DATA, "jobs.release_job", "jobs.run_schedule", "jobs.publish_schedule",
         "jobs.change_scheduleentry",
     ],
     "manager": [
-        "*.view_*", "jobs.view_reports", "machines.add_*", "machines.change_*", "jobs.add_scrapreason",
+        READ_ALL, "jobs.view_reports", "machines.add_*", "machines.change_*", "jobs.add_scrapreason",
         "jobs.change_scrapreason",
     ],
     "admin": ["*"],
@@ -46,7 +48,8 @@ def role_permissions(role: str) -> list[Permission]:
         candidates = candidates.filter(content_type__app_label__in=DOMAIN_APPS)
     return [
         perm for perm in candidates
-        if any(fnmatch(f"{perm.content_type.app_label}.{perm.codename}", pattern) for pattern in patterns)
+        if any(perm.codename == f"view_{perm.content_type.model}" if pattern == READ_ALL
+               else fnmatch(f"{perm.content_type.app_label}.{perm.codename}", pattern) for pattern in patterns)
     ]
 
 

@@ -107,7 +107,8 @@ class NonConformanceAdmin(WorkOrderSearchMixin, NoDeleteAdminMixin, ServiceHisto
     autocomplete_fields = ("job", "operation")
     raw_id_fields = ("raised_by",)
     # The disposition and its closing are nonconformance services' work: rework creates operations.
-    readonly_fields = ("disposition", "status", "rework_operation", "closed_at")
+    readonly_fields = ("disposition", "status", "rework_operation", "dispositioned_by", "dispositioned_at",
+                       "disposition_note", "closed_at")
 
 
 class OpenReportOnlyMixin:

@@ -151,6 +151,12 @@ class NonConformance(TimeStampedModel):
     rework_operation = models.ForeignKey(JobOperation, on_delete=models.PROTECT, null=True, blank=True,
                                          related_name="rework_nonconformances")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    holds_operation = models.BooleanField(default=False, editable=False,
+                                          help_text="Raising it put its operation on hold until dispositioned.")
+    dispositioned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="+")
+    dispositioned_at = models.DateTimeField(null=True, blank=True)
+    disposition_note = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 

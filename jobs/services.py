@@ -3,7 +3,9 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict
@@ -16,16 +18,18 @@ from jobs.choices import (
     FirstArticleRequirement,
     JobStatus,
     MaterialStatus,
+    NCProgramStatus,
     OperationStatus,
     PartRevisionStatus,
     StepKind,
 )
-from jobs.locks import lock_job, lock_machine_and_operation, lock_operation
+from jobs.locks import lock_job, lock_machine_and_operation
 from jobs.models import (
     Job,
     JobOperation,
     JobOperationMachine,
     LabourEntry,
+    NCProgram,
     OperationEvent,
     PartRevision,
     ProductionEntry,
@@ -132,16 +136,13 @@ def job_release(*, job_id: int, user) -> Job:
     for step in steps:
         frozen = {name: getattr(step, name) for name in FROZEN_STEP_FIELDS}
         operation = JobOperation(job=job, routing_step=step, **frozen)
-        if step.needs_first_article:
-            operation.first_article = FirstArticleRequirement.FULL
-            operation.first_article_reason = "The routing step requires a first article."
-            operation.production_gate_open = False
         operation.full_clean(exclude=["job"])
         operation._history_user = user
         operation.save()
         JobOperationMachine.objects.bulk_create(
             JobOperationMachine(operation=operation, **option) for option in options_by_step[step.pk]
         )
+        _first_article_apply(operation, user, check_machine=False)
 
     job.routing = routing
     job.status = JobStatus.RELEASED
@@ -166,39 +167,6 @@ def job_operations_refresh_ready(*, job: Job) -> None:
                 operation.status = wanted
                 operation.save(update_fields=["status", "updated_at"])
         previous_done = operation.status == OperationStatus.DONE
-
-
-@transaction.atomic
-def operation_record_completed(*, operation_id: int, machine_id: int | None, operator, user,
-                               setup: tuple[dt.datetime, dt.datetime] | None,
-                               run: tuple[dt.datetime, dt.datetime], good: int, scrap: int = 0,
-                               scrap_reason: ScrapReason | None = None) -> JobOperation:
-    """Record an operation finished in the past, with its setup and run labour and its quantities:
-    what a shop moving to Spindle brings along, and what the demo's history is made of."""
-    require_perm(user, "jobs.run_operation")
-    operation = lock_operation(operation_id)
-    if operation.status not in (OperationStatus.PENDING, OperationStatus.READY):
-        raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}; "
-                       "only an operation not started yet can be recorded as completed.")
-    if machine_id is not None and not operation.machine_options.filter(machine_id=machine_id).exists():
-        raise Conflict(f"Machine {machine_id} is not eligible for {operation}.", field="machine")
-    for activity, span in ((Activity.SETUP, setup), (Activity.RUN, run)):
-        if span is None:
-            continue
-        entry = LabourEntry(operator=operator, operation=operation, machine_id=machine_id, activity=activity,
-                            started_at=span[0], ended_at=span[1])
-        entry.full_clean()
-        entry.save()
-    entry = ProductionEntry(operator=operator, operation=operation, machine_id=machine_id, quantity_good=good,
-                            quantity_scrap=scrap, scrap_reason=scrap_reason, recorded_at=run[1])
-    entry.full_clean()
-    entry.save()
-    operation.machine_id = machine_id
-    operation.status = OperationStatus.DONE
-    operation._history_user = user
-    operation.save(update_fields=["machine", "status", "updated_at"])
-    _job_follow(operation, user)
-    return operation
 
 
 # --- The life of an operation -------------------------------------------------------------------
@@ -343,6 +311,7 @@ def operation_start_setup(context: ActionContext) -> dict:
                          material=operation.material, tool_kit=operation.tool_kit,
                          program=operation.nc_program.program_number if operation.nc_program_id else "")
     operation.machine = machine
+    _first_article_apply(operation, context.user, check_machine=True)  # now the machine is known
     _occupy(context, OperationStatus.SETUP, context.user)
     return {"machine": machine.code}
 
@@ -521,7 +490,7 @@ OPERATION_SERVICES: dict[str, Callable[..., JobOperation]] = {
 
 
 # --- Finished work imported in bulk -------------------------------------------------------------
-# operation_record_completed one operation at a time costs some forty queries (each entry's full_clean
+# Recording finished work one operation at a time costs some forty queries (each entry's full_clean
 # checks its keys and constraints in the database) and takes one labour span per activity. A backfill of
 # months of work (a shop moving to Spindle, the demo's history) needs thousands, and a run that went on
 # over several shifts has one labour span per shift, each with its own operator.
@@ -551,8 +520,8 @@ class FinishedOperation:
 
 @transaction.atomic
 def operations_import_finished(*, records: list[FinishedOperation], user) -> int:
-    """operation_record_completed for many operations at once: the same checks, made in Python on rows
-    read together, the labour and production entries written in bulk, then each job follows."""
+    """Record operations finished in the past (a shop moving to Spindle, the demo's history): checked
+    in Python on rows read together, the labour and production entries written in bulk, then each job follows."""
     require_perm(user, "jobs.run_operation")
     ids = sorted({record.operation_id for record in records})
     operations = {operation.pk: operation
@@ -582,13 +551,183 @@ def operations_import_finished(*, records: list[FinishedOperation], user) -> int
             quantity_scrap=record.scrap, scrap_reason=record.scrap_reason, recorded_at=record.finished_at))
         # Done in memory already, so that the same operation twice in `records` is refused above.
         operation.machine_id, operation.status = record.machine_id, OperationStatus.DONE
+        # It made its parts, so its first article (if it needed one) was approved: a closed gate would make
+        # the first-article rules take it for an unfinished one and ask every later job for a full one.
+        operation.production_gate_open = True
     LabourEntry.objects.bulk_create(labour, batch_size=1000)
     ProductionEntry.objects.bulk_create(production, batch_size=1000)
     one_per_job = {}
     for operation in operations.values():
         operation._history_user = user
-        operation.save(update_fields=["machine", "status", "updated_at"])
+        operation.save(update_fields=["machine", "status", "production_gate_open", "updated_at"])
         one_per_job.setdefault(operation.job_id, operation)
     for job_id in sorted(one_per_job):
         _job_follow(one_per_job[job_id], user)
     return len(records)
+
+
+# --- First articles: when one is required, and what its approval proves ---------------------------
+# Added for inspection (issue 5). Everything the AS9102 triggers need is jobs-side history: earlier
+# operations of the same part and operation number, whether their production gate opened (it opens
+# only when no first article was required or when one was approved), what they ran with, and when
+# they last produced. So the derivation lives here and jobs still never imports inspection.
+# `job_release` should call `job_first_articles_derive` after creating the operations (it sets FULL
+# from the step flag today); `operation_start_setup` may call `operation_first_article_derive` once
+# the machine is known, for the machine trigger.
+
+FIRST_ARTICLE_LAPSE = dt.timedelta(days=730)  # AS9102 4.6 d: two years without production
+
+
+@dataclass(frozen=True)
+class FirstArticleFacts:
+    """What an operation is about to run with. `machine_id` is None while no machine is chosen."""
+
+    part_revision_id: int
+    drawing_revision: str
+    operation_number: int
+    needs_first_article: bool
+    nc_program_id: int | None
+    routing_signature: tuple
+    fixture_id: int | None
+    machine_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PastRun:
+    """An earlier operation of the same part and operation number."""
+
+    job_number: str
+    part_revision_id: int
+    drawing_revision: str
+    required_first_article: bool
+    gate_open: bool
+    started: bool
+    produced: bool
+    last_produced_at: dt.datetime | None
+    nc_program_id: int | None
+    routing_signature: tuple
+    fixture_id: int | None
+    machine_id: int | None
+
+
+def routing_signature(operation: JobOperation | RoutingStep) -> tuple:
+    """The routing-step content whose change can change the part (the NC program is checked apart)."""
+    return (operation.kind, operation.work_center_id, operation.material, operation.tool_kit,
+            operation.instructions.strip())
+
+
+def first_article_requirement(facts: FirstArticleFacts, history: list[PastRun], *, now: dt.datetime,
+                              check_machine: bool = True) -> tuple[str, str]:
+    """(requirement, reason) for one operation after AS9102 Rev C 4.6. `history` is the earlier
+    operations of the same part and operation number, newest first. A change of the part's design
+    (first production, new drawing revision, lapse, an unfinished first article) needs a full first
+    article; a change of how one operation makes it (NC program, routing step, machine, fixture) a
+    partial one of the characteristics that operation produces."""
+    if not facts.needs_first_article:
+        return FirstArticleRequirement.NONE, ""
+    same_revision = [run for run in history if run.part_revision_id == facts.part_revision_id]
+    unfinished = next((run for run in same_revision
+                       if run.required_first_article and run.started and not run.gate_open), None)
+    if unfinished is not None:
+        return FirstArticleRequirement.FULL, f"The first article of {unfinished.job_number} was not completed."
+    produced = [run for run in same_revision if run.produced and run.gate_open]
+    if not produced:
+        earlier = next((run for run in history if run.produced and run.gate_open), None)
+        if earlier is not None and earlier.drawing_revision != facts.drawing_revision:
+            return FirstArticleRequirement.FULL, (f"New drawing revision {facts.drawing_revision} "
+                                                  f"(last produced at {earlier.drawing_revision}).")
+        return FirstArticleRequirement.FULL, "First production of this part revision."
+    last_at = max((run.last_produced_at for run in produced if run.last_produced_at), default=None)
+    if last_at is not None and now - last_at > FIRST_ARTICLE_LAPSE:
+        return FirstArticleRequirement.FULL, (f"More than two years since the last production "
+                                              f"({last_at:%Y-%m-%d}).")
+    last = produced[0]
+    if last.nc_program_id != facts.nc_program_id:
+        return FirstArticleRequirement.PARTIAL, f"NC program changed since {last.job_number}."
+    if last.routing_signature != facts.routing_signature:
+        return FirstArticleRequirement.PARTIAL, f"Routing step changed since {last.job_number}."
+    if last.fixture_id != facts.fixture_id:
+        return FirstArticleRequirement.PARTIAL, f"Different fixture than {last.job_number}."
+    if check_machine and facts.machine_id is not None and last.machine_id != facts.machine_id:
+        return FirstArticleRequirement.PARTIAL, f"Different machine than {last.job_number}."
+    return FirstArticleRequirement.NONE, f"Repeat of {last.job_number} with the same set-up."
+
+
+def _past_runs(operation: JobOperation) -> list[PastRun]:
+    earlier = (
+        JobOperation.objects.filter(job__part_revision__part_id=operation.job.part_revision.part_id,
+                                    operation_number=operation.operation_number)
+        .exclude(pk=operation.pk).exclude(job_id=operation.job_id)
+        .select_related("job__part_revision", "nc_program")
+        .annotate(last_produced_at=Max("production_entries__recorded_at",
+                                       filter=Q(production_entries__quantity_good__gt=0)),
+                  produced_good=Sum("production_entries__quantity_good"))
+        .order_by("-job__released_at", "-pk")
+    )
+    not_started = (OperationStatus.PENDING, OperationStatus.READY)
+    return [
+        PastRun(job_number=run.job.number, part_revision_id=run.job.part_revision_id,
+                drawing_revision=run.job.part_revision.drawing_revision,
+                required_first_article=run.first_article != FirstArticleRequirement.NONE,
+                gate_open=run.production_gate_open, started=run.status not in not_started,
+                produced=bool(run.produced_good), last_produced_at=run.last_produced_at,
+                nc_program_id=run.nc_program_id, routing_signature=routing_signature(run),
+                fixture_id=run.fixture_id, machine_id=run.machine_id)
+        for run in earlier
+    ]
+
+
+def _first_article_facts(operation: JobOperation) -> FirstArticleFacts:
+    step = operation.routing_step
+    return FirstArticleFacts(
+        part_revision_id=operation.job.part_revision_id,
+        drawing_revision=operation.job.part_revision.drawing_revision,
+        operation_number=operation.operation_number,
+        needs_first_article=bool(step and step.needs_first_article) and operation.kind == StepKind.INTERNAL,
+        nc_program_id=operation.nc_program_id, routing_signature=routing_signature(operation),
+        fixture_id=operation.fixture_id, machine_id=operation.machine_id,
+    )
+
+
+def _first_article_apply(operation: JobOperation, user, *, check_machine: bool) -> JobOperation:
+    check_machine = check_machine and getattr(settings, "SPINDLE_FIRST_ARTICLE_ON_MACHINE_CHANGE", True)
+    requirement, reason = first_article_requirement(_first_article_facts(operation), _past_runs(operation),
+                                                    now=timezone.now(), check_machine=check_machine)
+    operation.first_article, operation.first_article_reason = requirement, reason[:200]
+    operation.production_gate_open = requirement == FirstArticleRequirement.NONE
+    operation._history_user = user
+    operation.save(update_fields=["first_article", "first_article_reason", "production_gate_open", "updated_at"])
+    return operation
+
+
+@transaction.atomic
+def job_first_articles_derive(*, job_id: int, user) -> list[JobOperation]:
+    """Set each not-yet-started operation's first-article requirement and reason, and close its
+    production gate when one is needed. Meant to run inside `job_release`, after the operations exist."""
+    require_perm(user, "jobs.release_job")
+    job = lock_job(job_id)
+    operations = list(job.operations.select_for_update().filter(
+        status__in=(OperationStatus.PENDING, OperationStatus.READY)).order_by("pk"))
+    return [_first_article_apply(operation, user, check_machine=False) for operation in operations]
+
+
+@transaction.atomic
+def operation_first_article_derive(*, operation_id: int, user) -> JobOperation:
+    """Derive again once the machine is known (at setup): a different machine than the last
+    approved run needs a partial first article (SPINDLE_FIRST_ARTICLE_ON_MACHINE_CHANGE, default on)."""
+    require_perm(user, "jobs.run_operation")
+    _, operation = lock_machine_and_operation(operation_id=operation_id)
+    if operation.status not in (OperationStatus.PENDING, OperationStatus.READY, OperationStatus.SETUP):
+        raise Conflict(f"Operation {operation} has made its first piece already.", code="wrong_state")
+    return _first_article_apply(operation, user, check_machine=True)
+
+
+@transaction.atomic
+def nc_program_mark_proven(*, nc_program_id: int, user) -> None:
+    """A first article made with this program version was approved: it is proven. Idempotent."""
+    require_perm(user, "inspection.approve_firstarticlereport")
+    program = NCProgram.objects.select_for_update().get(pk=nc_program_id)
+    if program.status == NCProgramStatus.UNPROVEN:
+        program.status = NCProgramStatus.PROVEN
+        program._history_user = user
+        program.save(update_fields=["status", "updated_at"])

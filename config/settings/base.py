@@ -1,6 +1,7 @@
 """Settings shared by every environment. Values that differ per host come from the environment."""
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -111,6 +112,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-us"
 # The shop's own time zone: shift calendars, due dates and reports are read in it.
 TIME_ZONE = os.environ.get("SHOP_TIME_ZONE", "America/Chicago")
+# Cost of an operator's hour in job costs, beside each machine's own hourly rate.
+SHOP_LABOUR_RATE = Decimal(os.environ.get("SHOP_LABOUR_RATE", "45.00"))
 USE_I18N = True
 USE_TZ = True
 
@@ -148,7 +151,9 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks are declared here, in one place; beat reads them from this setting.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "inspection-gauge-statuses": {"task": "inspection.tasks.gauge_statuses_refresh_daily", "schedule": 86400.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -22,6 +22,8 @@ def test_every_role_exists_after_migrate():
         ("inspector", "inspection.approve_firstarticlereport", True),
         ("inspector", "jobs.release_job", False),
         ("manager", "jobs.view_reports", True),
+        ("operator", "jobs.view_reports", False),
+        ("planner", "jobs.view_reports", False),
         ("manager", "jobs.change_routing", False),
         ("admin", "inspection.approve_firstarticlereport", True),
     ],

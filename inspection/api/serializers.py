@@ -3,7 +3,9 @@ from rest_framework import serializers
 from inspection.models import (
     Calibration,
     Characteristic,
+    CharacteristicResult,
     FirstArticleReport,
+    FormTwoLine,
     Gauge,
     GaugeType,
     InspectionPlan,
@@ -60,5 +62,105 @@ class NonConformanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = NonConformance
         fields = ["id", "number", "source", "job", "operation", "quantity", "description", "root_cause",
-                  "corrective_action", "disposition", "status", "rework_operation", "raised_by", "closed_at",
+                  "corrective_action", "disposition", "status", "rework_operation", "raised_by", "holds_operation",
+                  "dispositioned_by", "dispositioned_at", "disposition_note", "closed_at",
                   *STAMPS]
+
+
+class CharacteristicResultSerializer(serializers.ModelSerializer):
+    balloon_number = serializers.CharField(source="characteristic.balloon_number", read_only=True)
+    nonconformance_number = serializers.CharField(source="nonconformance.number", read_only=True, default=None)
+
+    class Meta:
+        model = CharacteristicResult
+        fields = ["id", "report", "characteristic", "balloon_number", "measured_value", "attribute_accepted", "gauge",
+                  "verdict", "nonconformance", "nonconformance_number", "measured_by", "measured_at", "notes"]
+
+
+class FormTwoLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FormTwoLine
+        fields = ["id", "report", "kind", "designation", "specification", "code", "supplier", "certificate_number",
+                  "functional_test_procedure", "acceptance_report_number"]
+
+
+class FirstArticleReportDetailSerializer(FirstArticleReportSerializer):
+    results = CharacteristicResultSerializer(many=True, read_only=True)
+    form_two_lines = FormTwoLineSerializer(many=True, read_only=True)
+
+    class Meta(FirstArticleReportSerializer.Meta):
+        fields = [*FirstArticleReportSerializer.Meta.fields, "covered_characteristics", "results", "form_two_lines"]
+
+
+# Inputs of the domain verbs.
+
+class ReportOpenInput(serializers.Serializer):
+    operation = serializers.IntegerField()
+
+
+class ResultInput(serializers.Serializer):
+    characteristic = serializers.IntegerField()
+    value = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                  help_text='A number, optionally with its unit: "10.01", "0.394 in".')
+    accepted = serializers.BooleanField(required=False, allow_null=True, default=None)
+    gauge = serializers.IntegerField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FormTwoLineInput(serializers.Serializer):
+    kind = serializers.CharField()
+    designation = serializers.CharField()
+    specification = serializers.CharField()
+    code = serializers.CharField(required=False, allow_blank=True, default="")
+    supplier = serializers.CharField(required=False, allow_blank=True, default="")
+    certificate_number = serializers.CharField(required=False, allow_blank=True, default="")
+    functional_test_procedure = serializers.CharField(required=False, allow_blank=True, default="")
+    acceptance_report_number = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SignatureInput(serializers.Serializer):
+    password = serializers.CharField(help_text="The signer re-enters the password: the electronic signature.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CalibrateInput(serializers.Serializer):
+    calibrated_on = serializers.DateField()
+    as_found_in_tolerance = serializers.BooleanField()
+    as_left_in_tolerance = serializers.BooleanField()
+    certificate_number = serializers.CharField()
+    performed_by = serializers.CharField()
+    next_due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    as_found_notes = serializers.CharField(required=False, allow_blank=True, default="")
+    as_left_notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GaugeStatusInput(serializers.Serializer):
+    status = serializers.CharField()
+
+
+class NCRaiseInput(serializers.Serializer):
+    job = serializers.IntegerField()
+    operation = serializers.IntegerField(required=False, allow_null=True, default=None)
+    quantity = serializers.IntegerField(default=1)
+    description = serializers.CharField()
+    source = serializers.CharField(required=False, default="in_process")
+
+
+class NCDispositionInput(serializers.Serializer):
+    disposition = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NCCloseInput(serializers.Serializer):
+    root_cause = serializers.CharField(required=False, allow_blank=True, default="")
+    corrective_action = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PlanImportInput(serializers.Serializer):
+    part_revision = serializers.IntegerField()
+    file = serializers.FileField(required=False, help_text="The balloon list as CSV (see plan_import_csv).")
+    text = serializers.CharField(required=False, allow_blank=True, help_text="Or the CSV as text.")
+
+
+class PlanCopyInput(serializers.Serializer):
+    to_revision = serializers.IntegerField()

@@ -1,6 +1,15 @@
+import csv
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from core.api.viewsets import RecordViewSet
+from core.errors import NotFound
+from inspection import selectors, services
 from inspection.api import serializers
 from inspection.models import (
     Calibration,
@@ -19,6 +28,12 @@ class GaugeTypeViewSet(RecordViewSet):
     search_fields = ["code", "name"]
 
 
+def _input(serializer_class, request) -> dict:
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
 class GaugeViewSet(RecordViewSet):
     queryset = Gauge.objects.all()
     serializer_class = serializers.GaugeSerializer
@@ -26,11 +41,82 @@ class GaugeViewSet(RecordViewSet):
     search_fields = ["asset_id", "description", "location"]
     ordering_fields = ["asset_id", "next_due_on"]
 
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=serializers.CalibrateInput, responses=serializers.CalibrationSerializer)
+    def calibrate(self, request, pk=None):
+        """Record a calibration with its as-found and as-left results; sets the next due date."""
+        data = _input(serializers.CalibrateInput, request)
+        calibration = services.gauge_calibrate(gauge_id=int(pk), user=request.user, **data)
+        return Response(serializers.CalibrationSerializer(calibration).data, status=201)
+
+    @action(detail=True, methods=["post"], url_path="set-status")
+    @extend_schema(request=serializers.GaugeStatusInput, responses=serializers.GaugeSerializer)
+    def set_status(self, request, pk=None):
+        """Out for calibration, quarantined, retired, or back in service."""
+        data = _input(serializers.GaugeStatusInput, request)
+        gauge = services.gauge_status_set(gauge_id=int(pk), user=request.user, status=data["status"])
+        return Response(serializers.GaugeSerializer(gauge).data)
+
+    @action(detail=True, methods=["get"])
+    def recall(self, request, pk=None):
+        """Every first-article result measured with the gauge since its last good calibration before the
+        latest out-of-tolerance one. `?export=csv` for a spreadsheet."""
+        gauge = self.get_object()
+        results = selectors.gauge_recall(gauge_id=gauge.pk)
+        if request.query_params.get("export") == "csv":
+            return recall_csv_response(gauge, results)
+        return Response(serializers.CharacteristicResultSerializer(results, many=True).data)
+
+
+def recall_csv_response(gauge, results) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"recall-{gauge.asset_id}.csv")
+    writer = csv.writer(response)
+    writer.writerow(selectors.RECALL_COLUMNS)
+    writer.writerows(selectors.gauge_recall_rows(results))
+    return response
+
 
 class InspectionPlanViewSet(RecordViewSet):
     queryset = InspectionPlan.objects.prefetch_related("characteristics")
     serializer_class = serializers.InspectionPlanSerializer
     filterset_fields = ["part_revision"]
+
+    @action(detail=False, methods=["post"], url_path="import-csv")
+    @extend_schema(request=serializers.PlanImportInput, responses=serializers.InspectionPlanSerializer)
+    def import_csv(self, request):
+        """Add a balloon list from CSV to a revision's plan; all lines or none. Columns: balloon, sheet,
+        zone, designator, description, nominal, lower, upper, attribute_note, unit, method, gauge_type,
+        operation_number."""
+        data = _input(serializers.PlanImportInput, request)
+        upload = data.get("file")
+        text = upload.read().decode("utf-8-sig") if upload else data.get("text", "")
+        plan = services.plan_import_csv(part_revision_id=data["part_revision"], text=text, user=request.user)
+        plan = InspectionPlan.objects.prefetch_related("characteristics").get(pk=plan.pk)
+        return Response(serializers.InspectionPlanSerializer(plan).data, status=201)
+
+    @action(detail=True, methods=["post"], url_path="copy-forward")
+    @extend_schema(request=serializers.PlanCopyInput, responses=serializers.InspectionPlanSerializer)
+    def copy_forward(self, request, pk=None):
+        """Copy this plan to a new revision; answers the new plan."""
+        data = _input(serializers.PlanCopyInput, request)
+        source = self.get_object()
+        plan, _ = services.plan_copy_forward(from_revision_id=source.part_revision_id,
+                                             to_revision_id=data["to_revision"], user=request.user)
+        plan = InspectionPlan.objects.prefetch_related("characteristics").get(pk=plan.pk)
+        return Response(serializers.InspectionPlanSerializer(plan).data, status=201)
+
+    @action(detail=True, methods=["get"])
+    def compare(self, request, pk=None):
+        """What changed from plan `?with=<id>` (the older one) to this one, by balloon."""
+        new = self.get_object()
+        old = InspectionPlan.objects.filter(pk=request.query_params.get("with") or 0).first()
+        if old is None:
+            raise NotFound("Give the plan to compare with as ?with=<id>.")
+        diff = services.plan_compare(old=old, new=new)
+        changed = {balloon: {name: [str(a) if a is not None else None, str(b) if b is not None else None]
+                             for name, (a, b) in fields.items()} for balloon, fields in diff["changed"].items()}
+        return Response({"added": diff["added"], "removed": diff["removed"], "changed": changed})
 
 
 class CharacteristicViewSet(RecordViewSet):
@@ -53,9 +139,84 @@ class FirstArticleReportViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status", "job", "operation"]
     search_fields = ["fair_id"]
 
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.FirstArticleReportSerializer
+        return serializers.FirstArticleReportDetailSerializer
+
+    def _answer(self, report, status=200):
+        report = FirstArticleReport.objects.prefetch_related("results", "form_two_lines").get(pk=report.pk)
+        return Response(serializers.FirstArticleReportDetailSerializer(report).data, status=status)
+
+    @action(detail=False, methods=["post"])
+    @extend_schema(request=serializers.ReportOpenInput, responses=serializers.FirstArticleReportDetailSerializer)
+    def open(self, request):
+        """The report of an operation waiting for its first article: the open one, or a new one."""
+        data = _input(serializers.ReportOpenInput, request)
+        return self._answer(services.fai_open_for_operation(operation_id=data["operation"], user=request.user))
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=serializers.ResultInput, responses=serializers.CharacteristicResultSerializer)
+    def results(self, request, pk=None):
+        """Record (or measure again) one Form 3 row; a failing row raises a nonconformance."""
+        data = _input(serializers.ResultInput, request)
+        result = services.fai_result_record(
+            report_id=int(pk), user=request.user, characteristic_id=data["characteristic"], value=data["value"],
+            accepted=data["accepted"], gauge_id=data["gauge"], notes=data["notes"])
+        return Response(serializers.CharacteristicResultSerializer(result).data, status=201)
+
+    @action(detail=True, methods=["post"], url_path="form-two-lines")
+    @extend_schema(request=serializers.FormTwoLineInput, responses=serializers.FormTwoLineSerializer)
+    def form_two_lines(self, request, pk=None):
+        data = _input(serializers.FormTwoLineInput, request)
+        line = services.fai_form_two_line_add(report_id=int(pk), user=request.user, **data)
+        return Response(serializers.FormTwoLineSerializer(line).data, status=201)
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=None, responses=serializers.FirstArticleReportDetailSerializer)
+    def submit(self, request, pk=None):
+        return self._answer(services.fai_submit(report_id=int(pk), user=request.user))
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=serializers.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
+    def approve(self, request, pk=None):
+        """Sign off with the password: opens the operation's production gate."""
+        data = _input(serializers.SignatureInput, request)
+        return self._answer(services.fai_approve(report_id=int(pk), user=request.user, **data))
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=serializers.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
+    def reject(self, request, pk=None):
+        """Reject with the password and a reason: the operation goes back to setup for a new first piece."""
+        data = _input(serializers.SignatureInput, request)
+        return self._answer(services.fai_reject(report_id=int(pk), user=request.user, **data))
+
 
 class NonConformanceViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = NonConformance.objects.all()
     serializer_class = serializers.NonConformanceSerializer
     filterset_fields = ["status", "job", "disposition", "source"]
     search_fields = ["number"]
+
+    @action(detail=False, methods=["post"], url_path="raise")
+    @extend_schema(request=serializers.NCRaiseInput, responses=serializers.NonConformanceSerializer)
+    def raise_(self, request):
+        """Raise a nonconformance; it holds its operation until dispositioned."""
+        data = _input(serializers.NCRaiseInput, request)
+        nc = services.nc_raise(user=request.user, job_id=data["job"], operation_id=data["operation"],
+                               quantity=data["quantity"], description=data["description"], source=data["source"])
+        return Response(serializers.NonConformanceSerializer(nc).data, status=201)
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=serializers.NCDispositionInput, responses=serializers.NonConformanceSerializer)
+    def disposition(self, request, pk=None):
+        data = _input(serializers.NCDispositionInput, request)
+        nc = services.nc_disposition(nc_id=int(pk), user=request.user, **data)
+        return Response(serializers.NonConformanceSerializer(nc).data)
+
+    @action(detail=True, methods=["post"])
+    @extend_schema(request=serializers.NCCloseInput, responses=serializers.NonConformanceSerializer)
+    def close(self, request, pk=None):
+        data = _input(serializers.NCCloseInput, request)
+        nc = services.nc_close(nc_id=int(pk), user=request.user, **data)
+        return Response(serializers.NonConformanceSerializer(nc).data)

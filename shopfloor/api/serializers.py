@@ -67,3 +67,22 @@ class BoardSerializer(serializers.Serializer):
     late_jobs = serializers.IntegerField(help_text="Open jobs past their due date.")
     first_articles_waiting = serializers.IntegerField(help_text="Operations waiting for a first article approval.")
     machines = BoardTileSerializer(many=True, source="tiles")
+
+
+class ReportColumnSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
+class ReportSerializer(serializers.Serializer):
+    """A report table: columns in order, rows keyed by column; a ratio with no planned time under it is the
+    text "no planned time", an undefined one null."""
+
+    name = serializers.CharField()
+    title = serializers.CharField()
+    columns = serializers.SerializerMethodField()
+    rows = serializers.ListField(child=serializers.DictField())
+    notes = serializers.ListField(child=serializers.CharField())
+
+    def get_columns(self, table) -> list[dict]:
+        return [{"key": key, "label": label} for key, label in table.columns]

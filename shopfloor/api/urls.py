@@ -2,4 +2,7 @@ from django.urls import path
 
 from shopfloor.api import views
 
-urlpatterns = [path("board/", views.BoardView.as_view(), name="api-board")]
+urlpatterns = [
+    path("board/", views.BoardView.as_view(), name="api-board"),
+    path("reports/<slug:name>/", views.ReportView.as_view(), name="api-report"),
+]

@@ -1,0 +1,191 @@
+"""Manager reports: one URL per page serves the page and, to its HTMX filters, the report body alone.
+Every table exports as CSV and XLSX from the same `Table` the page shows; the weekly summary is a PDF."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
+
+from jobs.models import PartRevision
+from machines.models import Machine, ShiftWindow, WorkCenter
+from shopfloor import reports
+from shopfloor.reports import DEFINITIONS, ReportFilter, Table
+
+VIEW_REPORTS = "jobs.view_reports"
+MAX_DAYS = 400
+
+
+class ReportFilterForm(forms.Form):
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    machine = forms.ModelChoiceField(Machine.objects.order_by("code"), required=False, empty_label="All machines")
+    work_center = forms.ModelChoiceField(WorkCenter.objects.order_by("code"), required=False,
+                                         empty_label="All work centers", label="Work center (machine group)")
+    shift = forms.ChoiceField(required=False)
+    group = forms.ChoiceField(choices=[("machine", "Machine"), ("work_center", "Work center"), ("shop", "Shop")],
+                              required=False, label="Per")
+    bucket = forms.ChoiceField(choices=[("total", "Whole period"), ("day", "Day"), ("week", "Week"),
+                                        ("month", "Month"), ("shift", "Shift")], required=False, label="By")
+    part_revision = forms.ModelChoiceField(PartRevision.objects.select_related("part"), required=False,
+                                           empty_label="Choose a part revision", label="Unit cost curve for")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+        names = ShiftWindow.objects.order_by("name").values_list("name", flat=True).distinct()
+        self.fields["shift"].choices = [("", "All shifts"), *[(name, name) for name in names]]
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        data["date_to"] = data.get("date_to") or today
+        data["date_from"] = data.get("date_from") or data["date_to"] - dt.timedelta(days=6)
+        if data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("The start date is after the end date.")
+        if (data["date_to"] - data["date_from"]).days > MAX_DAYS:
+            raise forms.ValidationError(f"Choose at most {MAX_DAYS} days.")
+        return data
+
+    def report_filter(self) -> ReportFilter:
+        data = self.cleaned_data
+        return ReportFilter(
+            date_from=data["date_from"], date_to=data["date_to"],
+            machine_id=data["machine"].pk if data.get("machine") else None,
+            work_center_id=data["work_center"].pk if data.get("work_center") else None,
+            shift=data.get("shift") or "", group=data.get("group") or "machine", bucket=data.get("bucket") or "total",
+        )
+
+
+# Each table by name; `form` gives the extra parameters (the part revision of the unit cost curve).
+TABLES = {
+    "utilization": lambda f, form: reports.utilization_report(f),
+    "oee": lambda f, form: reports.oee_report(f),
+    "delivery": lambda f, form: reports.delivery_report(f),
+    "scrap-reason": lambda f, form: reports.scrap_report(f, by="reason"),
+    "scrap-part": lambda f, form: reports.scrap_report(f, by="part"),
+    "scrap-machine": lambda f, form: reports.scrap_report(f, by="machine"),
+    "downtime-reason": lambda f, form: reports.downtime_report(f, by="reason"),
+    "downtime-machine": lambda f, form: reports.downtime_report(f, by="machine"),
+    "job-costs": lambda f, form: reports.job_cost_report(f),
+    "unit-cost": lambda f, form: (reports.unit_cost_curve(part_revision_id=form.cleaned_data["part_revision"].pk)
+                                  if form.cleaned_data.get("part_revision") else None),
+}
+
+PAGES = {
+    "utilization": ("Utilization", ["utilization"],
+                    ["POT", "PDOT", "PBT", "APT", "AUST", "ADET", "ADOT", "AUBT", "Availability",
+                     "Utilization (planned)", "Utilization (24 h)", "Setup rate"]),
+    "oee": ("OEE", ["oee"], list(DEFINITIONS)),
+    "delivery": ("Delivery", ["delivery"], []),
+    "paretos": ("Scrap and downtime", ["scrap-reason", "scrap-part", "scrap-machine", "downtime-reason",
+                                       "downtime-machine"], []),
+    "costs": ("Estimated vs actual and cost", ["job-costs", "unit-cost"], []),
+}
+PAGE_NOTES = {
+    "delivery": "On time: the job's last operation was done on or before its due date. Open jobs are listed "
+                "when the published schedule finishes them after their due date.",
+    "paretos": "Scrap from production reports in the period. Downtime: down (unplanned) and planned-down "
+               "intervals clipped to the period, open ones up to now, not limited to the calendar.",
+    "costs": "Estimated hours: the operation's standards frozen at release (setup; cycle / parts per cycle × "
+             "job quantity). Actual: labour entries. Cost: actual hours × (machine rate at release + labour "
+             "rate). Unit cost curve: per routing step, mean actual setup of past done operations (the standard "
+             "when there is none) + batch size × standard cycle, at the first-ranked machine's rate + labour, "
+             "plus outside-processing cost per lot; divided by the batch size.",
+}
+
+
+def _form(request) -> ReportFilterForm:
+    return ReportFilterForm(request.GET or None) if request.GET else ReportFilterForm({})
+
+
+def _tables(names, form) -> list[Table]:
+    report_filter = form.report_filter()
+    return [table for table in (TABLES[name](report_filter, form) for name in names) if table is not None]
+
+
+@require_safe
+@permission_required(VIEW_REPORTS, raise_exception=True)
+def reports_index(request):
+    return redirect("report", page="utilization")
+
+
+@require_safe
+@permission_required(VIEW_REPORTS, raise_exception=True)
+def report(request, page: str):
+    if page not in PAGES:
+        raise Http404("No such report.")
+    title, names, definition_keys = PAGES[page]
+    form = _form(request)
+    tables = _tables(names, form) if form.is_valid() else []
+    context = {
+        "page": page, "title": title, "form": form, "tables": tables, "pages": PAGES,
+        "definitions": [(key, DEFINITIONS[key]) for key in definition_keys], "page_note": PAGE_NOTES.get(page, ""),
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "shopfloor/reports/body.html", context)
+    else:
+        response = render(request, "shopfloor/reports/page.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_safe
+@permission_required(VIEW_REPORTS, raise_exception=True)
+def report_export(request, table: str, fmt: str):
+    if table not in TABLES or fmt not in ("csv", "xlsx"):
+        raise Http404("No such export.")
+    form = _form(request)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    [data] = _tables([table], form) or [None]
+    if data is None:
+        raise Http404("Choose a part revision.")
+    filename = f"{table}-{form.cleaned_data['date_from']}-{form.cleaned_data['date_to']}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(reports.table_csv(data), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            reports.table_xlsx(data),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@require_safe
+@permission_required(VIEW_REPORTS, raise_exception=True)
+def weekly_summary(request):
+    """One page: the last seven days (or the filtered period) per work center, with delivery and the
+    top scrap and downtime reasons."""
+    from weasyprint import HTML, URLFetcher
+
+    form = _form(request)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    report_filter = form.report_filter()
+    work_centers = ReportFilter(date_from=report_filter.date_from, date_to=report_filter.date_to,
+                                machine_id=report_filter.machine_id, work_center_id=report_filter.work_center_id,
+                                shift=report_filter.shift, group="work_center")
+    shop = ReportFilter(**{**work_centers.__dict__, "group": "shop"})
+    delivery = reports.delivery_report(report_filter)
+    context = {
+        "filter": report_filter,
+        "oee": reports.oee_report(work_centers), "shop": reports.oee_report(shop),
+        "delivery_notes": delivery.notes,
+        "scrap": reports.scrap_report(report_filter, by="reason").rows[:5],
+        "downtime": reports.downtime_report(report_filter, by="reason").rows[:5],
+        "printed_at": timezone.localtime(),
+    }
+    html = render_to_string("shopfloor/reports/weekly.html", context)
+    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"weekly-summary-{report_filter.date_from}-{report_filter.date_to}.pdf")
+    return response
