@@ -128,7 +128,8 @@ def operation_minutes_worked(operation: JobOperation, *, now: dt.datetime) -> di
 
 
 def machine_current_operation(*, machine_id: int) -> JobOperation | None:
-    return operation_list().filter(machine_id=machine_id, status__in=OperationStatus.active()).first()
+    return (operation_list().select_related("job__order_line__order__customer")
+            .filter(machine_id=machine_id, status__in=OperationStatus.active()).first())
 
 
 def operation_quantities(operation: JobOperation) -> dict[str, int]:

@@ -499,7 +499,8 @@ class Seeder:
         self.scrap_reasons: list[ScrapReason] = []
         self.gauge_types: dict[str, GaugeType] = {}
         self.industry: dict[int, str] = {}
-        self.revisions: list[PartRevision] = []  # the newest released revision of each part
+        self.revisions: list[PartRevision] = []  # the newest released revision of each part: open work
+        self.past_revisions: list[PartRevision] = []  # what past jobs made: new parts and revisions are not here
         self.program_number = 1000 + self.rng.randint(0, 800)
         self.job_sequence: dict[int, int] = {}
         self.order_sequence = 10000 + self.rng.randint(0, 4000)
@@ -694,9 +695,14 @@ class Seeder:
                 steps = self.seed_routing(revision, family, material, newer=letter != letters[0])
                 self.seed_inspection_plan(revision, steps, industry, unit)
                 revisions.append(revision)
-            if len(revisions) > 1 and self.rng.random() < 0.5:  # the old revision may no longer be made
+            old_still_made = len(revisions) > 1 and self.rng.random() < 0.5
+            if len(revisions) > 1 and not old_still_made:
                 record_update(instance=revisions[0], user=self.admin, data={"status": PartRevisionStatus.OBSOLETE})
             self.revisions.append(revisions[-1])
+            # Past jobs made the old revision while it was current, and never made a new part: their first jobs
+            # in the open work need a first article.
+            if self.rng.random() >= 0.15:
+                self.past_revisions.append(revisions[0] if old_still_made else revisions[-1])
 
     def routing_plan(self, family: str, material: str) -> list[tuple[str, str | None, tuple | None]]:
         """Steps as (name, work center, outside process): machining, deburr, finishing outside, CMM."""
@@ -835,7 +841,7 @@ class Seeder:
     # Jobs -------------------------------------------------------------------------------------------------------
 
     def plan_job(self, *, due_date: dt.date, ordered_on: dt.date, material_status: str, past: bool) -> JobPlan:
-        revision = self.rng.choice(self.revisions)
+        revision = self.rng.choice(self.past_revisions if past else self.revisions)
         quantity = self.weighted(SERIALIZED_QUANTITIES if revision.serialized
                                  else PRODUCTION_QUANTITIES if past else QUANTITIES)
         return JobPlan(revision=revision, quantity=quantity, due_date=due_date, priority=self.weighted(PRIORITIES),
