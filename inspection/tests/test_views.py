@@ -171,3 +171,19 @@ def test_raising_a_nonconformance_from_its_page_holds_the_operation(client, floo
     assert f"{nc.number} raised and its operation is on hold." in raised.text
     floor.turn.refresh_from_db()
     assert floor.turn.status == OperationStatus.ON_HOLD and nc.quantity == 2
+
+
+def test_the_measured_counter_follows_each_saved_row_out_of_band(client, waiting, inspector):
+    client.force_login(inspector)
+    report = fai_open_for_operation(operation_id=waiting.operation.pk, user=inspector)
+    page = client.get(reverse("quality-report", args=[report.pk]))
+    assert page.text.count('id="fai-count"') == 1 and "(measured 0 of 3)" in page.text
+    saved = client.post(reverse("quality-row", args=[report.pk, waiting.bore.pk]),
+                        {"value": "10.5", "gauge": waiting.caliper.pk}, **HTMX)
+    assert 'id="fai-count" hx-swap-oob="true"' in saved.text
+    assert "(measured 1 of 3, 1 failed)" in saved.text
+    saved = client.post(reverse("quality-row", args=[report.pk, waiting.finish.pk]), {"accepted": "pass"}, **HTMX)
+    assert "(measured 2 of 3, 1 failed)" in saved.text
+    refused = client.post(reverse("quality-row", args=[report.pk, waiting.length.pk]),
+                          {"value": "fifty", "gauge": waiting.micrometer.pk}, **HTMX)
+    assert refused.status_code == 400 and "(measured 2 of 3, 1 failed)" in refused.text
