@@ -278,6 +278,11 @@ class InspectionRecord(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} inspection {self.job}"
 
+    @property
+    def label(self) -> str:
+        """How pages, the recall and nonconformances name it."""
+        return f"IR-{self.pk:05d}" if self.pk else "IR-new"
+
 
 class InspectionReading(TimeStampedModel):
     record = models.ForeignKey(InspectionRecord, on_delete=models.CASCADE, related_name="readings")
@@ -287,6 +292,8 @@ class InspectionReading(TimeStampedModel):
     attribute_accepted = models.BooleanField(null=True, blank=True)
     gauge = models.ForeignKey(Gauge, on_delete=models.PROTECT, null=True, blank=True, related_name="readings")
     verdict = models.CharField(max_length=4, choices=Verdict.choices)
+    nonconformance = models.ForeignKey(NonConformance, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="+", help_text="Raised when the reading failed.")
     history = HistoricalRecords()
 
     class Meta:

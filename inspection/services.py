@@ -5,10 +5,12 @@ Locks: report (or gauge, or nonconformance) first, then the jobs services lock m
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound
@@ -18,6 +20,7 @@ from inspection.choices import (
     FAIType,
     FormTwoKind,
     GaugeStatus,
+    InspectionKind,
     NCSource,
     NCStatus,
     ReportStatus,
@@ -32,10 +35,12 @@ from inspection.models import (
     FormTwoLine,
     Gauge,
     InspectionPlan,
+    InspectionReading,
+    InspectionRecord,
     NonConformance,
 )
 from jobs.choices import FirstArticleRequirement, OperationStatus
-from jobs.models import Job, JobOperation
+from jobs.models import Job, JobOperation, PartRevision
 from jobs.services import (
     nc_program_mark_proven,
     operation_hold,
@@ -89,6 +94,53 @@ def verdict_of(characteristic: Characteristic, *, value: Decimal | None = None,
                                field="value")
     inside = characteristic.lower_limit <= value <= characteristic.upper_limit
     return Verdict.PASS if inside else Verdict.FAIL
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One checked measurement: the value in the characteristic's unit (or the attribute's accept),
+    the gauge it was taken with and the verdict."""
+
+    characteristic: Characteristic
+    value: Decimal | None
+    accepted: bool | None
+    gauge: Gauge | None
+    verdict: str
+
+    def failure(self) -> str:
+        c = self.characteristic
+        shown = f"{self.value} {c.unit}" if self.value is not None else "rejected"
+        limits = (f"{c.lower_limit}–{c.upper_limit} {c.unit}" if c.requirement_kind == RequirementKind.VARIABLE
+                  else c.attribute_note)
+        return f"{shown}, required {limits}"
+
+
+def measurement_check(characteristic: Characteristic, *, value: str | Decimal | None = None,
+                      accepted: bool | None = None, gauge_id: int | None = None, today: dt.date) -> Measurement:
+    """What a first-article row and an in-process or final reading share: the value is parsed in the
+    characteristic's unit and judged against its limits (both included); the gauge must be of the
+    characteristic's type and in calibration today. Raises the refusal; writes nothing."""
+    measured = None
+    if characteristic.requirement_kind == RequirementKind.VARIABLE:
+        if value is None or str(value).strip() == "":
+            raise ApplicationError(f"Enter the measured value of balloon {characteristic.balloon_number}.",
+                                   field="value")
+        measured = measured_value_parse(value, unit=characteristic.unit)
+        if measured.as_tuple().exponent < -5 or abs(measured) >= 10 ** 7:
+            raise ApplicationError(f"{measured} {characteristic.unit} cannot be recorded: at most 5 decimals and "
+                                   "7 digits before the point.", field="value", code="out_of_range")
+        accepted = None
+    verdict = verdict_of(characteristic, value=measured, accepted=accepted)
+    gauge = None
+    if gauge_id:
+        gauge = Gauge.objects.filter(pk=gauge_id).select_related("gauge_type").first()
+        if gauge is None:
+            raise NotFound(f"There is no gauge {gauge_id}.")
+    elif characteristic.requirement_kind == RequirementKind.VARIABLE and characteristic.gauge_type_id:
+        raise ApplicationError(f"Choose the {characteristic.gauge_type} you measured with.", field="gauge")
+    if gauge is not None:
+        gauge_check_usable(gauge, characteristic=characteristic, today=today)
+    return Measurement(characteristic, measured, accepted, gauge, verdict)
 
 
 # --- Gauges ---------------------------------------------------------------------------------------
@@ -219,9 +271,18 @@ def _nc_create(*, job: Job, operation: JobOperation | None, source: str, quantit
     nc.full_clean()
     nc._history_user = user
     nc.save()
-    if operation is not None and operation.status in HOLDABLE:
+    if operation is None:
+        return nc
+    status = JobOperation.objects.values_list("status", flat=True).get(pk=operation.pk)  # not a stale copy
+    if status in HOLDABLE:
         operation_hold(operation_id=operation.pk, user=user, reason=f"Nonconformance {nc.number}")
         nc.holds_operation = True
+    elif status == OperationStatus.ON_HOLD and NonConformance.objects.filter(
+            operation_id=operation.pk, holds_operation=True, status=NCStatus.OPEN).exclude(pk=nc.pk).exists():
+        # Another open nonconformance holds it already: this one holds it too, so the hold lasts
+        # until both are dispositioned.
+        nc.holds_operation = True
+    if nc.holds_operation:
         nc.save(update_fields=["holds_operation", "updated_at"])
     return nc
 
@@ -306,8 +367,6 @@ def report_characteristics(report: FirstArticleReport):
     plan = InspectionPlan.objects.filter(part_revision_id=report.job.part_revision_id).first()
     if plan is None:
         return Characteristic.objects.none()
-    from django.db.models import Q
-
     return (plan.characteristics.select_related("gauge_type")
             .filter(Q(operation_number__isnull=True) | Q(operation_number__lte=report.operation.operation_number))
             .order_by("balloon_number"))
@@ -382,35 +441,18 @@ def fai_result_record(*, report_id: int, characteristic_id: int, user, value: st
     characteristic = report_characteristics(report).filter(pk=characteristic_id).first()
     if characteristic is None:
         raise ApplicationError(f"That characteristic is not part of {report.fair_id}.", field="characteristic")
-    measured = None
-    if characteristic.requirement_kind == RequirementKind.VARIABLE:
-        if value is None or str(value).strip() == "":
-            raise ApplicationError(f"Enter the measured value of balloon {characteristic.balloon_number}.",
-                                   field="value")
-        measured = measured_value_parse(value, unit=characteristic.unit)
-        accepted = None
-    verdict = verdict_of(characteristic, value=measured, accepted=accepted)
-    gauge = None
-    if gauge_id:
-        gauge = Gauge.objects.filter(pk=gauge_id).select_related("gauge_type").first()
-        if gauge is None:
-            raise NotFound(f"There is no gauge {gauge_id}.")
-    elif characteristic.requirement_kind == RequirementKind.VARIABLE and characteristic.gauge_type_id:
-        raise ApplicationError(f"Choose the {characteristic.gauge_type} you measured with.", field="gauge")
-    if gauge is not None:
-        gauge_check_usable(gauge, characteristic=characteristic, today=timezone.localdate())
+    measurement = measurement_check(characteristic, value=value, accepted=accepted, gauge_id=gauge_id,
+                                    today=timezone.localdate())
     result = CharacteristicResult.objects.filter(report=report, characteristic=characteristic).first() \
         or CharacteristicResult(report=report, characteristic=characteristic)
-    result.measured_value, result.attribute_accepted, result.gauge = measured, accepted, gauge
-    result.verdict, result.measured_by, result.measured_at = verdict, user, timezone.now()
+    result.measured_value, result.attribute_accepted = measurement.value, measurement.accepted
+    result.gauge, result.verdict = measurement.gauge, measurement.verdict
+    result.measured_by, result.measured_at = user, timezone.now()
     result.notes = notes.strip()[:200]
-    if verdict == Verdict.FAIL and result.nonconformance_id is None:
-        shown = f"{measured} {characteristic.unit}" if measured is not None else "rejected"
-        limits = (f"{characteristic.lower_limit}–{characteristic.upper_limit} {characteristic.unit}"
-                  if characteristic.requirement_kind == RequirementKind.VARIABLE else characteristic.attribute_note)
+    if measurement.verdict == Verdict.FAIL and result.nonconformance_id is None:
         result.nonconformance = _nc_create(
             job=report.job, operation=report.operation, source=NCSource.FIRST_ARTICLE, quantity=1, user=user,
-            description=f"{report.fair_id} balloon {characteristic.balloon_number}: {shown}, required {limits}.")
+            description=f"{report.fair_id} balloon {characteristic.balloon_number}: {measurement.failure()}.")
     result.full_clean()
     result._history_user = user
     result.save()
@@ -508,6 +550,113 @@ def fai_reject(*, report_id: int, user, password: str, note: str) -> FirstArticl
     return report
 
 
+# --- In-process and final inspection -------------------------------------------------------------
+
+NOTHING_MADE_YET = (OperationStatus.PENDING, OperationStatus.READY)
+
+
+def record_characteristics(operation: JobOperation, *, kind: str):
+    """What a check at an operation may measure: an in-process check, the characteristics produced at
+    this operation or before it (and those tied to no operation); a final inspection, the whole plan."""
+    plan = InspectionPlan.objects.filter(part_revision_id=operation.job.part_revision_id).first()
+    if plan is None:
+        return Characteristic.objects.none()
+    characteristics = plan.characteristics.select_related("gauge_type").order_by("balloon_number")
+    if kind == InspectionKind.IN_PROCESS:
+        characteristics = characteristics.filter(
+            Q(operation_number__isnull=True) | Q(operation_number__lte=operation.operation_number))
+    return characteristics
+
+
+def _whole_number(value) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isdigit() else None
+
+
+@transaction.atomic
+def inspection_record_create(*, operation_id: int, user, kind: str, readings: list[dict], pieces: str = "",
+                             sample_size: int | str | None = None) -> InspectionRecord:
+    """Record an in-process or final check of a sample against an operation. Each reading is
+    {characteristic, piece, value or accepted, gauge}, judged exactly as a first-article row (see
+    `measurement_check`). All readings or none: the first refusal names its balloon and piece.
+    A failing reading raises a nonconformance, its number written back on the reading, that holds
+    the operation until dispositioned."""
+    require_perm(user, "inspection.add_inspectionrecord")
+    if kind not in InspectionKind.values:
+        raise ApplicationError("Choose an in-process or a final inspection.", field="kind")
+    operation = JobOperation.objects.select_related("job").filter(pk=operation_id).first()
+    if operation is None:
+        raise NotFound(f"There is no operation {operation_id}.")
+    if operation.status in NOTHING_MADE_YET:
+        raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}: no piece has been made "
+                       "there yet.", code="wrong_state")
+    allowed = {c.pk: c for c in record_characteristics(operation, kind=kind)}
+    if not allowed:
+        raise Conflict(f"The inspection plan of {operation.job.part_revision} has no characteristic to check at "
+                       f"operation {operation.operation_number}; add the plan first.", code="no_plan")
+    if not readings:
+        raise ApplicationError("Enter at least one reading.", field="readings")
+    today = timezone.localdate()
+    checked: list[tuple[str, Measurement]] = []
+    seen: set[tuple[int, str]] = set()
+    for reading in readings:
+        characteristic = allowed.get(_whole_number(reading.get("characteristic")))
+        if characteristic is None:
+            raise ApplicationError(f"Characteristic {reading.get('characteristic')} is not in the inspection plan "
+                                   f"checked at operation {operation.operation_number}.", field="characteristic")
+        piece = str(reading.get("piece") or "").strip()
+        where = f"Balloon {characteristic.balloon_number}" + (f", piece {piece}" if piece else "")
+        if len(piece) > 20:
+            raise ApplicationError(f"{where}: a piece is named in 20 characters at most.", field="piece")
+        if (characteristic.pk, piece) in seen:
+            raise ApplicationError(f"{where} is entered twice.", field="readings", code="duplicate_reading")
+        seen.add((characteristic.pk, piece))
+        try:
+            measurement = measurement_check(characteristic, value=reading.get("value"),
+                                            accepted=reading.get("accepted"),
+                                            gauge_id=_whole_number(reading.get("gauge")), today=today)
+        except ApplicationError as err:
+            err.message = f"{where}: {err.message}"  # which row of the form refused
+            err.args = (err.message,)
+            raise
+        checked.append((piece, measurement))
+    sampled = list(dict.fromkeys(piece for piece, _ in checked if piece))
+    if sample_size in (None, ""):
+        size = max(1, len(sampled))
+    else:
+        size = _whole_number(sample_size)
+        if not size:
+            raise ApplicationError(f"The sample size “{sample_size}” is not a whole number of at least 1.",
+                                   field="sample_size")
+        if size < len(sampled):
+            raise ApplicationError(f"The sample size is {size} but readings name {len(sampled)} pieces.",
+                                   field="sample_size")
+    record = InspectionRecord(job=operation.job, operation=operation, kind=kind, sample_size=size,
+                              pieces=(pieces.strip() or ", ".join(sampled))[:200], inspector=user,
+                              inspected_at=timezone.now(),
+                              accepted=all(m.verdict == Verdict.PASS for _, m in checked))
+    record.full_clean()
+    record._history_user = user
+    record.save()
+    source = NCSource.IN_PROCESS if kind == InspectionKind.IN_PROCESS else NCSource.FINAL
+    for piece, measurement in checked:
+        reading = InspectionReading(record=record, characteristic=measurement.characteristic, piece=piece,
+                                    measured_value=measurement.value, attribute_accepted=measurement.accepted,
+                                    gauge=measurement.gauge, verdict=measurement.verdict)
+        if measurement.verdict == Verdict.FAIL:
+            where = f"piece {piece} " if piece else ""
+            reading.nonconformance = _nc_create(
+                job=operation.job, operation=operation, source=source, quantity=1, user=user,
+                description=f"{record.label} ({record.get_kind_display().lower()} check) {where}balloon "
+                            f"{measurement.characteristic.balloon_number}: {measurement.failure()}.")
+        reading.full_clean()
+        reading._history_user = user
+        reading.save()
+    return record
+
+
 def last_good_calibration_on(gauge: Gauge, *, before: dt.date) -> dt.date | None:
     return (gauge.calibrations.filter(calibrated_on__lt=before, as_left_in_tolerance=True)
             .aggregate(last=Max("calibrated_on"))["last"])
@@ -521,14 +670,65 @@ PLAN_COMPARED = ("sheet", "zone", "designator", "description", "requirement_kind
                  "upper_limit", "attribute_note", "unit", "method", "gauge_type_id", "operation_number")
 
 
-def _decimal(text: str, *, line: int, column: str) -> Decimal | None:
-    if not text.strip():
-        return None
+class PlanImportRefused(ApplicationError):
+    """A balloon list refused as a whole, with every bad line: `lines` is [(line number, message)]."""
+
+    def __init__(self, lines: list[tuple[int, str]], *, code: str):
+        shown = "; ".join(f"Line {line}: {message}" for line, message in lines[:20])
+        more = f"; and {len(lines) - 20} more" if len(lines) > 20 else ""
+        count = f"{len(lines)} lines are" if len(lines) > 1 else "1 line is"
+        super().__init__(f"Nothing was imported: {count} refused. {shown}{more}.", code=code, field="file")
+        self.lines = lines
+
+
+def _plan_row(row: dict, *, plan: InspectionPlan, gauge_types: dict, seen: set) -> Characteristic:
+    """One CSV line as an unsaved characteristic, or the refusal of that line."""
+    balloon = row.get("balloon", "")
+    if not balloon:
+        raise ApplicationError("the balloon number is missing.", code="missing_balloon")
+    if balloon in seen:
+        raise ApplicationError(f"balloon {balloon} appears twice.", code="duplicate_balloon")
+    seen.add(balloon)
+    limits = []
+    for name in ("nominal", "lower", "upper"):
+        text = row.get(name, "")
+        try:
+            limits.append(Decimal(text) if text else None)
+        except InvalidOperation:
+            raise ApplicationError(f"{name} “{text}” of balloon {balloon} is not a number.",
+                                   code="not_a_number") from None
+    attribute = row.get("attribute_note", "")
+    if all(limit is not None for limit in limits):
+        nominal, lower, upper = limits
+        if lower > upper or not lower <= nominal <= upper:
+            raise ApplicationError(f"balloon {balloon} has its limits upside down (lower {lower}, nominal {nominal}, "
+                                   f"upper {upper}).", code="limits_upside_down")
+        kind = RequirementKind.VARIABLE
+    elif attribute and not any(limit is not None for limit in limits):
+        kind = RequirementKind.ATTRIBUTE
+    else:
+        raise ApplicationError(f"balloon {balloon} needs nominal, lower and upper, or an attribute note.",
+                               code="incomplete_requirement")
+    gauge_type = None
+    if row.get("gauge_type"):
+        gauge_type = gauge_types.get(row["gauge_type"].lower())
+        if gauge_type is None:
+            raise ApplicationError(f"there is no gauge type “{row['gauge_type']}”.", code="unknown_gauge_type")
+    operation_number = row.get("operation_number", "")
+    if operation_number and not operation_number.isdigit():
+        raise ApplicationError(f"operation number “{operation_number}” is not a number.", code="not_a_number")
+    characteristic = Characteristic(
+        plan=plan, balloon_number=balloon, sheet=row.get("sheet", ""), zone=row.get("zone", ""),
+        designator=(row.get("designator") or "none").lower(), description=row.get("description", ""),
+        requirement_kind=kind, nominal=limits[0], lower_limit=limits[1], upper_limit=limits[2],
+        attribute_note=attribute, unit=row.get("unit") or ("mm" if kind == RequirementKind.VARIABLE else ""),
+        method=row.get("method", ""), gauge_type=gauge_type,
+        operation_number=int(operation_number) if operation_number else None)
     try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise ApplicationError(f"Line {line}: {column} “{text.strip()}” is not a number.", field="file",
-                               code="not_a_number") from None
+        characteristic.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(f"balloon {balloon}: {' '.join(exc.messages)}", code="invalid") from None
+    return characteristic
 
 
 @transaction.atomic
@@ -537,65 +737,48 @@ def plan_import_csv(*, part_revision_id: int, text: str, user) -> InspectionPlan
     Columns (header row, any order, only `balloon` required): balloon, sheet, zone, designator
     (none/key/critical), description, nominal, lower, upper (a variable requirement needs all three),
     attribute_note (an attribute requirement), unit, method, gauge_type (a gauge type code),
-    operation_number. All lines or none: the first bad line is refused with its number."""
+    operation_number. All lines or none: every bad line is refused with its number."""
     import csv
     import io
 
     from inspection.models import GaugeType
 
     require_perm(user, "inspection.add_characteristic")
+    if not PartRevision.objects.filter(pk=part_revision_id).exists():
+        raise NotFound(f"There is no part revision {part_revision_id}.")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    unknown = set(reader.fieldnames or ()) - set(PLAN_CSV_COLUMNS)
-    if not reader.fieldnames or "balloon" not in reader.fieldnames or unknown:
+    try:
+        fieldnames = [name.strip().lower() for name in reader.fieldnames or () if name]
+    except csv.Error as exc:
+        raise ApplicationError(f"The file is not readable as CSV: {exc}.", field="file") from None
+    reader.fieldnames = fieldnames
+    unknown = set(fieldnames) - set(PLAN_CSV_COLUMNS)
+    if not fieldnames or "balloon" not in fieldnames or unknown:
         raise ApplicationError(f"The header must name the columns {', '.join(PLAN_CSV_COLUMNS)}"
-                               + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "") + ".", field="file")
+                               + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "") + ".", field="file",
+                               code="bad_header")
     plan, _ = InspectionPlan.objects.get_or_create(part_revision_id=part_revision_id)
     seen = set(plan.characteristics.values_list("balloon_number", flat=True))
     gauge_types = {g.code.lower(): g for g in GaugeType.objects.all()}
-    for line, row in enumerate(reader, start=2):
-        row = {key: (value or "").strip() for key, value in row.items() if key}
-        balloon = row.get("balloon", "")
-        if not balloon:
-            raise ApplicationError(f"Line {line}: the balloon number is missing.", field="file")
-        if balloon in seen:
-            raise ApplicationError(f"Line {line}: balloon {balloon} appears twice.", field="file",
-                                   code="duplicate_balloon")
-        seen.add(balloon)
-        limits = [_decimal(row.get(name, ""), line=line, column=name) for name in ("nominal", "lower", "upper")]
-        attribute = row.get("attribute_note", "")
-        if all(limit is not None for limit in limits):
-            nominal, lower, upper = limits
-            if lower > upper or not lower <= nominal <= upper:
-                raise ApplicationError(f"Line {line}: balloon {balloon} has its limits upside down "
-                                       f"(lower {lower}, nominal {nominal}, upper {upper}).", field="file",
-                                       code="limits_upside_down")
-            kind = RequirementKind.VARIABLE
-        elif attribute and not any(limits):
-            kind = RequirementKind.ATTRIBUTE
-        else:
-            raise ApplicationError(f"Line {line}: balloon {balloon} needs nominal, lower and upper, or an "
-                                   "attribute note.", field="file")
-        gauge_type = None
-        if row.get("gauge_type"):
-            gauge_type = gauge_types.get(row["gauge_type"].lower())
-            if gauge_type is None:
-                raise ApplicationError(f"Line {line}: there is no gauge type “{row['gauge_type']}”.", field="file")
-        operation_number = row.get("operation_number", "")
-        if operation_number and not operation_number.isdigit():
-            raise ApplicationError(f"Line {line}: operation number “{operation_number}” is not a number.",
-                                   field="file")
-        characteristic = Characteristic(
-            plan=plan, balloon_number=balloon, sheet=row.get("sheet", ""), zone=row.get("zone", ""),
-            designator=(row.get("designator") or "none").lower(), description=row.get("description", ""),
-            requirement_kind=kind, nominal=limits[0], lower_limit=limits[1], upper_limit=limits[2],
-            attribute_note=attribute, unit=row.get("unit") or ("mm" if kind == RequirementKind.VARIABLE else ""),
-            method=row.get("method", ""), gauge_type=gauge_type,
-            operation_number=int(operation_number) if operation_number else None)
-        try:
-            characteristic.full_clean()
-        except Exception as exc:  # Django's ValidationError, with the line it came from
-            messages = getattr(exc, "messages", [str(exc)])
-            raise ApplicationError(f"Line {line}: {' '.join(messages)}", field="file") from None
+    characteristics, refused, codes = [], [], []
+    try:
+        for row in reader:
+            line = reader.line_num  # the file's own line number, blank lines counted
+            row = {key: (value or "").strip() for key, value in row.items() if key}
+            if not any(row.values()):
+                continue  # a blank line
+            try:
+                characteristics.append(_plan_row(row, plan=plan, gauge_types=gauge_types, seen=seen))
+            except ApplicationError as err:
+                refused.append((line, err.message))
+                codes.append(err.code)
+    except csv.Error as exc:
+        raise ApplicationError(f"The file is not readable as CSV: {exc}.", field="file") from None
+    if refused:
+        raise PlanImportRefused(refused, code=codes[0])
+    if not characteristics:
+        raise ApplicationError("The file has a header but no balloon lines.", field="file", code="empty")
+    for characteristic in characteristics:
         characteristic._history_user = user
         characteristic.save()
     return plan
@@ -603,14 +786,20 @@ def plan_import_csv(*, part_revision_id: int, text: str, user) -> InspectionPlan
 
 @transaction.atomic
 def plan_copy_forward(*, from_revision_id: int, to_revision_id: int, user) -> tuple[InspectionPlan, dict]:
-    """Copy a plan to a new revision that has none yet. Returns the plan and what differs from the
-    copied one once edited: see `plan_compare`."""
+    """Copy a plan to another revision of the same part that has none yet. Returns the plan and what
+    differs from the copied one once edited: see `plan_compare`."""
     require_perm(user, "inspection.add_inspectionplan")
-    source = InspectionPlan.objects.filter(part_revision_id=from_revision_id).first()
+    source = InspectionPlan.objects.select_related("part_revision").filter(part_revision_id=from_revision_id).first()
     if source is None:
         raise NotFound("The revision to copy from has no inspection plan.")
+    target = PartRevision.objects.filter(pk=to_revision_id).first()
+    if target is None:
+        raise NotFound(f"There is no part revision {to_revision_id}.")
+    if target.pk == source.part_revision_id or target.part_id != source.part_revision.part_id:
+        raise ApplicationError(f"A plan is copied forward to another revision of {source.part_revision.part.number}.",
+                               field="to_revision", code="wrong_revision")
     if InspectionPlan.objects.filter(part_revision_id=to_revision_id).exists():
-        raise Conflict("The new revision has an inspection plan already.", code="plan_exists")
+        raise Conflict(f"{target} has an inspection plan already.", code="plan_exists")
     plan = InspectionPlan(part_revision_id=to_revision_id, notes=f"Copied from {source.part_revision}.")
     plan._history_user = user
     plan.save()

@@ -9,6 +9,8 @@ from inspection.models import (
     Gauge,
     GaugeType,
     InspectionPlan,
+    InspectionReading,
+    InspectionRecord,
     NonConformance,
 )
 
@@ -164,3 +166,60 @@ class PlanImportInput(serializers.Serializer):
 
 class PlanCopyInput(serializers.Serializer):
     to_revision = serializers.IntegerField()
+
+
+class InspectionReadingSerializer(serializers.ModelSerializer):
+    balloon_number = serializers.CharField(source="characteristic.balloon_number", read_only=True)
+    unit = serializers.CharField(source="characteristic.unit", read_only=True)
+    nonconformance_number = serializers.CharField(source="nonconformance.number", read_only=True, default=None)
+
+    class Meta:
+        model = InspectionReading
+        fields = ["id", "characteristic", "balloon_number", "piece", "measured_value", "unit", "attribute_accepted",
+                  "gauge", "verdict", "nonconformance", "nonconformance_number"]
+
+
+class InspectionRecordSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+    readings = InspectionReadingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = InspectionRecord
+        fields = ["id", "label", "job", "operation", "kind", "sample_size", "pieces", "inspector", "inspected_at",
+                  "accepted", "readings", *STAMPS]
+
+
+class ReadingInput(serializers.Serializer):
+    characteristic = serializers.IntegerField()
+    piece = serializers.CharField(required=False, allow_blank=True, default="")
+    value = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                  help_text='A number, optionally with its unit: "10.01", "0.394 in".')
+    accepted = serializers.BooleanField(required=False, allow_null=True, default=None)
+    gauge = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class InspectionRecordInput(serializers.Serializer):
+    operation = serializers.IntegerField()
+    kind = serializers.CharField(help_text="in_process or final")
+    pieces = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Which pieces, e.g. 1, 10, 20 (from the readings if left out).")
+    sample_size = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    readings = ReadingInput(many=True, allow_empty=False)
+
+
+class RecallEntrySerializer(serializers.Serializer):
+    gauge = serializers.CharField()
+    measured_at = serializers.DateTimeField()
+    job = serializers.CharField()
+    operation = serializers.CharField()
+    part = serializers.CharField()
+    inspection = serializers.CharField(help_text="First article, In-process or Final.")
+    record = serializers.CharField(help_text="The FAIR identifier or the inspection record.")
+    record_status = serializers.CharField()
+    balloon = serializers.CharField()
+    piece = serializers.CharField()
+    measured_value = serializers.CharField()
+    unit = serializers.CharField()
+    verdict = serializers.CharField()
+    measured_by = serializers.CharField()
+    nonconformance = serializers.CharField()

@@ -10,4 +10,5 @@ router.register("inspection-plans", views.InspectionPlanViewSet)
 router.register("characteristics", views.CharacteristicViewSet)
 router.register("first-article-reports", views.FirstArticleReportViewSet)
 router.register("nonconformances", views.NonConformanceViewSet)
+router.register("inspection-records", views.InspectionRecordViewSet)
 urlpatterns = router.urls

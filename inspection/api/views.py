@@ -58,22 +58,24 @@ class GaugeViewSet(RecordViewSet):
         return Response(serializers.GaugeSerializer(gauge).data)
 
     @action(detail=True, methods=["get"])
+    @extend_schema(responses=serializers.RecallEntrySerializer(many=True))
     def recall(self, request, pk=None):
-        """Every first-article result measured with the gauge since its last good calibration before the
-        latest out-of-tolerance one. `?export=csv` for a spreadsheet."""
+        """Every first-article result and in-process or final reading measured with the gauge since its
+        last good calibration before the latest out-of-tolerance one, with jobs and records.
+        `?export=csv` for a spreadsheet."""
         gauge = self.get_object()
-        results = selectors.gauge_recall(gauge_id=gauge.pk)
+        entries = selectors.gauge_recall_entries(gauge_id=gauge.pk)
         if request.query_params.get("export") == "csv":
-            return recall_csv_response(gauge, results)
-        return Response(serializers.CharacteristicResultSerializer(results, many=True).data)
+            return recall_csv_response(gauge, entries)
+        return Response(serializers.RecallEntrySerializer(entries, many=True).data)
 
 
-def recall_csv_response(gauge, results) -> HttpResponse:
+def recall_csv_response(gauge, entries) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"recall-{gauge.asset_id}.csv")
     writer = csv.writer(response)
     writer.writerow(selectors.RECALL_COLUMNS)
-    writer.writerows(selectors.gauge_recall_rows(results))
+    writer.writerows(selectors.gauge_recall_rows(entries))
     return response
 
 
@@ -220,3 +222,21 @@ class NonConformanceViewSet(viewsets.ReadOnlyModelViewSet):
         data = _input(serializers.NCCloseInput, request)
         nc = services.nc_close(nc_id=int(pk), user=request.user, **data)
         return Response(serializers.NonConformanceSerializer(nc).data)
+
+
+class InspectionRecordViewSet(viewsets.ReadOnlyModelViewSet):
+    """In-process and final inspections. POST records one with its readings; a failing reading raises
+    a nonconformance that holds the operation."""
+
+    queryset = selectors.inspection_records()
+    serializer_class = serializers.InspectionRecordSerializer
+    filterset_fields = ["job", "operation", "kind", "accepted"]
+
+    @extend_schema(request=serializers.InspectionRecordInput, responses=serializers.InspectionRecordSerializer)
+    def create(self, request):
+        data = _input(serializers.InspectionRecordInput, request)
+        record = services.inspection_record_create(
+            operation_id=data["operation"], user=request.user, kind=data["kind"], pieces=data["pieces"],
+            sample_size=data["sample_size"], readings=[dict(reading) for reading in data["readings"]])
+        record = selectors.inspection_records().get(pk=record.pk)
+        return Response(serializers.InspectionRecordSerializer(record).data, status=201)

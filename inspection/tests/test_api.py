@@ -106,3 +106,49 @@ def test_nonconformance_raise_disposition_close(api_as, floor, inspector, operat
     assert done.status_code == 200 and done.json()["dispositioned_by"] == inspector.pk
     closed = api.post(f"{BASE}/nonconformances/{nc['id']}/close/", {"root_cause": "Dull tool"}, format="json")
     assert closed.json()["status"] == NCStatus.CLOSED
+
+
+def test_an_in_process_check_through_the_api(api_as, waiting, inspector, operator):
+    api = api_as(operator)
+    body = {"operation": waiting.operation.pk, "kind": "in_process",
+            "readings": [{"characteristic": waiting.bore.pk, "piece": "3", "value": "10.03",
+                          "gauge": waiting.caliper.pk},
+                         {"characteristic": waiting.finish.pk, "piece": "3", "accepted": True}]}
+    assert api.post(f"{BASE}/inspection-records/", body, format="json").status_code == 403
+    api = api_as(inspector)
+    bad = api.post(f"{BASE}/inspection-records/", body | {"readings": [
+        {"characteristic": waiting.bore.pk, "value": "0.4 kg", "gauge": waiting.caliper.pk}]}, format="json")
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "wrong_unit")
+    assert bad.json()["error"]["message"].startswith("Balloon 1: The value is in “kg”")
+    empty = api.post(f"{BASE}/inspection-records/", body | {"readings": []}, format="json")
+    assert empty.status_code == 400
+    answer = api.post(f"{BASE}/inspection-records/", body, format="json")
+    assert answer.status_code == 201, answer.json()
+    record = answer.json()
+    assert (record["kind"], record["accepted"], record["sample_size"], record["pieces"]) == (
+        "in_process", False, 1, "3")
+    bore = next(r for r in record["readings"] if r["balloon_number"] == "1")
+    assert (bore["verdict"], bore["unit"]) == ("fail", "mm") and bore["nonconformance_number"].startswith("NC")
+    listed = api.get(f"{BASE}/inspection-records/?operation={waiting.operation.pk}").json()
+    assert [r["label"] for r in listed["results"]] == [record["label"]]
+    waiting.operation.refresh_from_db()
+    assert waiting.operation.status == OperationStatus.ON_HOLD
+
+
+def test_the_recall_includes_in_process_readings(api_as, waiting, inspector):
+    api = api_as(inspector)
+    today = timezone.localdate()
+    url = f"{BASE}/gauges/{waiting.caliper.pk}"
+    api.post(f"{BASE}/inspection-records/", {"operation": waiting.operation.pk, "kind": "in_process", "readings": [
+        {"characteristic": waiting.bore.pk, "piece": "4", "value": "10.01", "gauge": waiting.caliper.pk}]},
+        format="json")
+    api.post(f"{url}/calibrate/", {"calibrated_on": today.isoformat(), "as_found_in_tolerance": False,
+                                   "as_left_in_tolerance": True, "certificate_number": "C-9",
+                                   "performed_by": "Lab"}, format="json")
+    entries = api.get(f"{url}/recall/").json()
+    assert [(e["inspection"], e["job"], e["piece"]) for e in entries] == [
+        ("In-process", waiting.operation.job.number, "4")]
+    lines = api.get(f"{url}/recall/?export=csv").content.decode().splitlines()
+    assert lines[0] == ("gauge,measured_at,job,operation,part,record,record_status,balloon,measured_value,unit,"
+                        "verdict,measured_by,inspection,piece,nonconformance")
+    assert "In-process" in lines[1] and "10.01000" in lines[1]

@@ -76,3 +76,44 @@ def test_import_and_compare_through_the_api(api_as, revision, inspector):
     assert copied.status_code == 201 and len(copied.json()["characteristics"]) == 2
     diff = api.get(f"/api/v1/inspection-plans/{copied.json()['id']}/compare/?with={plan_id}")
     assert diff.json() == {"added": [], "removed": [], "changed": {}}
+
+
+def test_every_bad_line_is_reported_at_once(revision, inspector):
+    from inspection.services import PlanImportRefused
+
+    bad = GOOD + "1,1,B3,,Again,5,4,6,,mm,,,\n\n4,1,B3,,Nan,ten,9,11,,mm,,,x\n"
+    with pytest.raises(PlanImportRefused) as refusal:
+        plan_import_csv(part_revision_id=revision.pk, text=bad, user=inspector)
+    assert refusal.value.lines == [(4, "balloon 1 appears twice."),
+                                   (6, "nominal “ten” of balloon 4 is not a number.")]
+    assert refusal.value.code == "duplicate_balloon" and "2 lines are refused" in refusal.value.message
+    assert not InspectionPlan.objects.exists()
+
+
+def test_import_refusals_that_are_not_about_a_line(revision, inspector, operator):
+    from core.errors import Forbidden, NotFound
+
+    with pytest.raises(NotFound):
+        plan_import_csv(part_revision_id=revision.pk + 1000, text=GOOD, user=inspector)
+    with pytest.raises(ApplicationError, match="no balloon lines"):
+        plan_import_csv(part_revision_id=revision.pk, text=HEADER + "operation_number\n", user=inspector)
+    with pytest.raises(Forbidden):
+        plan_import_csv(part_revision_id=revision.pk, text=GOOD, user=operator)
+    assert not InspectionPlan.objects.exists()
+
+
+def test_a_plan_is_copied_forward_only_to_another_revision_of_its_part(revision, inspector):
+    from core.errors import Conflict, NotFound
+
+    plan_import_csv(part_revision_id=revision.pk, text=GOOD, user=inspector)
+    with pytest.raises(ApplicationError, match="another revision of"):
+        plan_copy_forward(from_revision_id=revision.pk, to_revision_id=PartRevisionFactory().pk, user=inspector)
+    with pytest.raises(ApplicationError, match="another revision of"):
+        plan_copy_forward(from_revision_id=revision.pk, to_revision_id=revision.pk, user=inspector)
+    with pytest.raises(NotFound):
+        plan_copy_forward(from_revision_id=revision.pk, to_revision_id=revision.pk + 1000, user=inspector)
+    new_revision = PartRevisionFactory(part=revision.part, revision="B")
+    plan_copy_forward(from_revision_id=revision.pk, to_revision_id=new_revision.pk, user=inspector)
+    with pytest.raises(Conflict, match="has an inspection plan already"):
+        plan_copy_forward(from_revision_id=revision.pk, to_revision_id=new_revision.pk, user=inspector)
+    assert InspectionPlan.objects.count() == 2

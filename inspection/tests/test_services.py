@@ -10,7 +10,7 @@ from conftest import PASSWORD
 from core.errors import ApplicationError, Conflict, Forbidden
 from inspection.choices import Disposition, FAIType, FormTwoKind, GaugeStatus, NCStatus, ReportStatus, Verdict
 from inspection.models import CharacteristicResult, FirstArticleReport, NonConformance
-from inspection.selectors import first_article_queue, gauge_recall, gauge_recall_rows
+from inspection.selectors import first_article_queue, gauge_recall, gauge_recall_entries, gauge_recall_rows
 from inspection.services import (
     fai_approve,
     fai_form_two_line_add,
@@ -269,7 +269,7 @@ def test_out_of_tolerance_recall_lists_results_since_the_last_good_calibration(w
                     as_left_in_tolerance=True, certificate_number="C2", performed_by="Lab")
     recalled = list(gauge_recall(gauge_id=waiting.caliper.pk))
     assert [r.characteristic.balloon_number for r in recalled] == ["1"]
-    row = gauge_recall_rows(gauge_recall(gauge_id=waiting.caliper.pk))[0]
+    row = gauge_recall_rows(gauge_recall_entries(gauge_id=waiting.caliper.pk))[0]
     assert row[0] == "G-001" and row[2] == waiting.floor.shop.job.number and row[5] == report.fair_id
     assert row[8] == "10.01000"
 
