@@ -9,17 +9,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import ApplicationError
 from inspection import selectors, services
 from inspection.api.views import recall_csv_response
 from inspection.as9102 import fair_pdf, fair_xlsx
-from inspection.choices import Disposition, NCStatus, ReportStatus, RequirementKind
+from inspection.choices import Disposition, InspectionKind, NCStatus, ReportStatus, RequirementKind
 from inspection.models import Characteristic, FirstArticleReport, Gauge, NonConformance
-from jobs.models import Job, JobOperation
+from jobs.models import Job, JobOperation, PartRevision
 
 VIEW = "inspection.view_firstarticlereport"
 
@@ -184,7 +185,7 @@ def _date(text: str, *, field: str):
 @permission_required("inspection.view_gauge", raise_exception=True)
 def quality_gauge_recall(request, gauge_id: int):
     gauge = get_object_or_404(Gauge, pk=gauge_id)
-    return recall_csv_response(gauge, selectors.gauge_recall(gauge_id=gauge.pk))
+    return recall_csv_response(gauge, selectors.gauge_recall_entries(gauge_id=gauge.pk))
 
 
 @require_safe
@@ -245,3 +246,218 @@ def quality_nc_action(request, nc_id: int, action: str):
     context = {"nc": nc, "error": error, "dispositions": [d for d in Disposition if d != Disposition.PENDING],
                "open": NCStatus.OPEN}
     return render(request, "shopfloor/quality/partials/nc_row.html", context, status=error.status if error else 200)
+
+
+# --- In-process and final checks ------------------------------------------------------------------
+
+
+def _operation(operation_id: int) -> JobOperation:
+    operation = (JobOperation.objects.select_related("job__part_revision__part", "machine")
+                 .filter(pk=operation_id).first())
+    if operation is None:
+        raise Http404("No such operation.")
+    return operation
+
+
+def _kind(value: str) -> str:
+    return value if value in InspectionKind.values else InspectionKind.IN_PROCESS
+
+
+def check_context(operation: JobOperation, *, kind: str, error: ApplicationError | None = None,
+                  typed: dict | None = None, recorded=None) -> dict:
+    """The check form: each characteristic the check may measure with its requirement, unit and the
+    gauges that may measure it (of its type, in calibration today)."""
+    rows = selectors.check_rows(operation, kind=kind)
+    for row in rows:  # what was typed stays in the form after a refusal
+        row["typed"] = (typed or {}).get(row["characteristic"].pk, {})
+    return {"operation": operation, "kind": kind, "kinds": InspectionKind.choices, "rows": rows, "error": error,
+            "typed": typed or {}, "recorded": recorded,
+            "records": selectors.inspection_records(operation_id=operation.pk)[:10]}
+
+
+def _typed_readings(request, rows: list[dict]) -> tuple[list[dict], dict]:
+    """The rows the inspector filled in; a row left blank is not measured this time."""
+    piece = request.POST.get("piece", "").strip()
+    readings, typed = [], {}
+    for row in rows:
+        c = row["characteristic"]
+        value = request.POST.get(f"value-{c.pk}", "").strip()
+        accepted = request.POST.get(f"accepted-{c.pk}", "")
+        gauge = request.POST.get(f"gauge-{c.pk}", "")
+        typed[c.pk] = {"value": value, "accepted": accepted, "gauge": gauge}
+        if c.requirement_kind == RequirementKind.VARIABLE and not value:
+            continue
+        if c.requirement_kind == RequirementKind.ATTRIBUTE and accepted not in ("pass", "fail"):
+            continue
+        readings.append({"characteristic": c.pk, "piece": piece, "value": value or None,
+                         "accepted": {"pass": True, "fail": False}.get(accepted),
+                         "gauge": int(gauge) if gauge.isdigit() else None})
+    return readings, typed
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@permission_required("inspection.view_inspectionrecord", raise_exception=True)
+def quality_check(request, operation_id: int):
+    """An in-process or final check of an operation: fill in the rows measured, pass/fail is shown as
+    each value is typed; saving records every reading or none."""
+    operation = _operation(operation_id)
+    kind = _kind(request.POST.get("kind") or request.GET.get("kind", ""))
+    template = ("shopfloor/quality/partials/check_panel.html" if request.htmx and not request.htmx.boosted
+                else "shopfloor/quality/check.html")
+    if request.method != "POST":
+        return render(request, template, check_context(operation, kind=kind))
+    readings, typed = _typed_readings(request, selectors.check_rows(operation, kind=kind))
+    typed["piece"] = request.POST.get("piece", "")
+    try:
+        record = services.inspection_record_create(operation_id=operation.pk, user=request.user, kind=kind,
+                                                   readings=readings, pieces=request.POST.get("piece", ""))
+    except ApplicationError as err:
+        return render(request, template, check_context(operation, kind=kind, error=err, typed=typed),
+                      status=err.status)
+    operation.refresh_from_db()
+    record = selectors.inspection_records().get(pk=record.pk)
+    response = render(request, template, check_context(operation, kind=kind, recorded=record))
+    response["HX-Trigger"] = "inspection-recorded"
+    return response
+
+
+@require_POST
+@permission_required("inspection.view_inspectionrecord", raise_exception=True)
+def quality_check_verdict(request, operation_id: int, characteristic_id: int):
+    """Pass or fail of one typed value, before anything is saved: the same parsing and limits as the
+    saved reading. Writes nothing."""
+    characteristic = get_object_or_404(Characteristic.objects.select_related("gauge_type"), pk=characteristic_id)
+    verdict, message = "", ""
+    try:
+        if characteristic.requirement_kind == RequirementKind.VARIABLE:
+            text = request.POST.get(f"value-{characteristic.pk}", "").strip()
+            if text:
+                value = services.measured_value_parse(text, unit=characteristic.unit)
+                verdict = services.verdict_of(characteristic, value=value)
+        else:
+            accepted = {"pass": True, "fail": False}.get(request.POST.get(f"accepted-{characteristic.pk}", ""))
+            if accepted is not None:
+                verdict = services.verdict_of(characteristic, accepted=accepted)
+    except ApplicationError as err:
+        message = err.message
+    return render(request, "shopfloor/quality/partials/check_verdict.html",
+                  {"c": characteristic, "verdict": verdict, "message": message})
+
+
+@require_safe
+@permission_required("inspection.view_inspectionrecord", raise_exception=True)
+def quality_checks(request):
+    """Where in-process and final checks start: operations in work, or any operation by job and number."""
+    number, operation_number = request.GET.get("job", "").strip(), request.GET.get("operation", "").strip()
+    error = None
+    if number:
+        operation = JobOperation.objects.filter(
+            job__number__iexact=number,
+            operation_number=int(operation_number) if operation_number.isdigit() else -1).first()
+        if operation is not None:
+            kind = _kind(request.GET.get("kind", ""))
+            return redirect(f"{reverse('quality-check', args=[operation.pk])}?kind={kind}")
+        error = f"There is no operation {operation_number or '(number missing)'} on job “{number}”."
+    return render(request, "shopfloor/quality/checks.html", {
+        "operations": selectors.operations_to_inspect(), "error": error, "job": number,
+        "operation_number": operation_number, "records": selectors.inspection_records()[:20],
+    }, status=404 if error else 200)
+
+
+# --- Inspection plans -----------------------------------------------------------------------------
+
+MAX_PLAN_FILE = 2 * 1024 * 1024
+
+
+@require_safe
+@permission_required("inspection.view_inspectionplan", raise_exception=True)
+def quality_plans(request):
+    search = request.GET.get("q", "").strip()
+    return render(request, "shopfloor/quality/plans.html",
+                  {"revisions": selectors.plan_revisions(search=search)[:200], "q": search})
+
+
+def _revision(revision_id: int) -> PartRevision:
+    revision = PartRevision.objects.select_related("part").filter(pk=revision_id).first()
+    if revision is None:
+        raise Http404("No such part revision.")
+    return revision
+
+
+def plan_context(revision: PartRevision, *, error: ApplicationError | None = None, notice: str = "") -> dict:
+    plan = selectors.plan_for_revision(revision.pk)
+    others = list(selectors.plan_revisions().filter(part_id=revision.part_id).exclude(pk=revision.pk))
+    return {
+        "revision": revision, "plan": plan, "error": error, "notice": notice,
+        "rows": [{"characteristic": c, "requirement": selectors.requirement_text(c)}
+                 for c in (plan.characteristics.all() if plan else [])],
+        "copy_targets": [r for r in others if not r.has_plan] if plan else [],
+        "with_plan": [r for r in others if r.has_plan],
+        "columns": services.PLAN_CSV_COLUMNS,
+    }
+
+
+def _plan_template(request) -> str:
+    return ("shopfloor/quality/partials/plan_panel.html" if request.htmx and not request.htmx.boosted
+            else "shopfloor/quality/plan.html")
+
+
+@require_safe
+@permission_required("inspection.view_inspectionplan", raise_exception=True)
+def quality_plan(request, revision_id: int):
+    """A part revision's inspection plan: its characteristics, the CSV import, copy forward, compare."""
+    return render(request, _plan_template(request), plan_context(_revision(revision_id)))
+
+
+@require_POST
+def quality_plan_import(request, revision_id: int):
+    """Add a balloon list from a CSV file: every line or none; a refusal lists each bad line."""
+    revision = _revision(revision_id)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise ApplicationError("Choose the CSV file of the balloon list.", field="file")
+        if upload.size > MAX_PLAN_FILE:
+            raise ApplicationError("The file is larger than 2 MB; a balloon list is much smaller.", field="file")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ApplicationError("The file is not UTF-8 text: save it as “CSV UTF-8”.", field="file") from None
+        before = selectors.plan_for_revision(revision.pk)
+        count = len(before.characteristics.all()) if before else 0
+        plan = services.plan_import_csv(part_revision_id=revision.pk, text=text, user=request.user)
+    except ApplicationError as err:
+        return render(request, _plan_template(request), plan_context(revision, error=err), status=err.status)
+    added = plan.characteristics.count() - count
+    return render(request, _plan_template(request),
+                  plan_context(revision, notice=f"{added} characteristic{'s' if added != 1 else ''} imported from "
+                                                f"{upload.name}."))
+
+
+@require_POST
+def quality_plan_copy(request, revision_id: int):
+    """Copy this revision's plan forward to another revision of the part; then show what differs."""
+    revision = _revision(revision_id)
+    target = request.POST.get("to_revision", "")
+    try:
+        if not target.isdigit():
+            raise ApplicationError("Choose the revision to copy the plan to.", field="to_revision")
+        plan, _ = services.plan_copy_forward(from_revision_id=revision.pk, to_revision_id=int(target),
+                                             user=request.user)
+    except ApplicationError as err:
+        messages.error(request, err.message)
+        return redirect("quality-plan", revision_id=revision.pk)
+    messages.success(request, f"The plan of {revision} was copied to {plan.part_revision}; edit it there, then "
+                              "compare again.")
+    return redirect("quality-plan-compare", revision_id=plan.part_revision_id, other_id=revision.pk)
+
+
+@require_safe
+@permission_required("inspection.view_inspectionplan", raise_exception=True)
+def quality_plan_compare(request, revision_id: int, other_id: int):
+    """What changed from the plan of `other_id` (the older revision) to this revision's plan."""
+    new, old = selectors.plan_for_revision(revision_id), selectors.plan_for_revision(other_id)
+    if new is None or old is None:
+        raise Http404("Both revisions need an inspection plan to compare.")
+    return render(request, "shopfloor/quality/plan_compare.html",
+                  {"new": new, "old": old, **selectors.plan_compare_rows(old=old, new=new)})
