@@ -314,9 +314,11 @@ def quality_check(request, operation_id: int):
     except ApplicationError as err:
         return render(request, template, check_context(operation, kind=kind, error=err, typed=typed),
                       status=err.status)
-    operation.refresh_from_db()
+    operation = _operation(operation.pk)  # its status may have changed (a failing reading holds it)
     record = selectors.inspection_records().get(pk=record.pk)
-    response = render(request, template, check_context(operation, kind=kind, recorded=record))
+    context = check_context(operation, kind=kind, recorded=record)
+    context["oob"] = bool(request.htmx)  # the header's status follows: a failing reading holds the operation
+    response = render(request, template, context)
     response["HX-Trigger"] = "inspection-recorded"
     return response
 

@@ -69,6 +69,7 @@ def test_recording_a_check_with_a_failing_reading(client, waiting, inspector):
     assert f"balloon 1 failed, {nc.number} raised" in answer.text
     assert answer.text.count(f'id="record-{record.pk}"') == 1  # in the list of this operation's checks
     assert record.readings.count() == 2  # the blank length row is not measured this time
+    assert 'id="op-status" hx-swap-oob="true">On hold</span>' in answer.text  # the header follows
     waiting.operation.refresh_from_db()
     assert waiting.operation.status == OperationStatus.ON_HOLD
 
