@@ -674,10 +674,10 @@ class PlanImportRefused(ApplicationError):
     """A balloon list refused as a whole, with every bad line: `lines` is [(line number, message)]."""
 
     def __init__(self, lines: list[tuple[int, str]], *, code: str):
-        shown = "; ".join(f"Line {line}: {message}" for line, message in lines[:20])
-        more = f"; and {len(lines) - 20} more" if len(lines) > 20 else ""
+        shown = " ".join(f"Line {line}: {message}" for line, message in lines[:20])
+        more = f" And {len(lines) - 20} more." if len(lines) > 20 else ""
         count = f"{len(lines)} lines are" if len(lines) > 1 else "1 line is"
-        super().__init__(f"Nothing was imported: {count} refused. {shown}{more}.", code=code, field="file")
+        super().__init__(f"Nothing was imported: {count} refused. {shown}{more}", code=code, field="file")
         self.lines = lines
 
 

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.viewsets import RecordViewSet
-from core.errors import NotFound
+from core.errors import ApplicationError, NotFound
 from inspection import selectors, services
 from inspection.api import serializers
 from inspection.models import (
@@ -92,7 +92,10 @@ class InspectionPlanViewSet(RecordViewSet):
         operation_number."""
         data = _input(serializers.PlanImportInput, request)
         upload = data.get("file")
-        text = upload.read().decode("utf-8-sig") if upload else data.get("text", "")
+        try:
+            text = upload.read().decode("utf-8-sig") if upload else data.get("text", "")
+        except UnicodeDecodeError:
+            raise ApplicationError("The file is not UTF-8 text: save it as “CSV UTF-8”.", field="file") from None
         plan = services.plan_import_csv(part_revision_id=data["part_revision"], text=text, user=request.user)
         plan = InspectionPlan.objects.prefetch_related("characteristics").get(pk=plan.pk)
         return Response(serializers.InspectionPlanSerializer(plan).data, status=201)

@@ -117,3 +117,21 @@ def test_a_plan_is_copied_forward_only_to_another_revision_of_its_part(revision,
     with pytest.raises(Conflict, match="has an inspection plan already"):
         plan_copy_forward(from_revision_id=revision.pk, to_revision_id=new_revision.pk, user=inspector)
     assert InspectionPlan.objects.count() == 2
+
+
+def test_the_api_refuses_a_file_that_is_not_text_and_lists_every_bad_line(api_as, revision, inspector):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = api_as(inspector)
+    binary = api.post("/api/v1/inspection-plans/import-csv/",
+                      {"part_revision": revision.pk, "file": SimpleUploadedFile("x.csv", b"\xff\xfe\x00b")},
+                      format="multipart")
+    assert binary.status_code == 400 and "not UTF-8" in binary.json()["error"]["message"]
+    bad = api.post("/api/v1/inspection-plans/import-csv/",
+                   {"part_revision": revision.pk, "text": GOOD + "1,1,B3,,Again,5,4,6,,mm,,,\n3,,,,,,,,,,,,\n"},
+                   format="json")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"] == (
+        "Nothing was imported: 2 lines are refused. Line 4: balloon 1 appears twice. Line 5: balloon 3 needs "
+        "nominal, lower and upper, or an attribute note.")
+    assert not InspectionPlan.objects.exists()
