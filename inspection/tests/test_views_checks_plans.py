@@ -35,11 +35,12 @@ def test_the_checks_page_lists_operations_in_work_and_finds_any_operation(client
 
 def test_the_check_form_shows_units_requirements_and_only_usable_gauges(client, waiting, inspector):
     client.force_login(inspector)
+    Characteristic.objects.filter(pk=waiting.bore.pk).update(sampling="every_nth", sample_every=5)
     page = client.get(reverse("quality-check", args=[waiting.operation.pk]))
     assert page.status_code == 200
     assert "Value (mm)" in page.text and "9.98 – 10.02" in page.text and "No burrs" in page.text
     bore_row = page.text.split('data-balloon="1"')[1].split('data-balloon="2"')[0]
-    assert "G-001" in bore_row and "G-002" not in bore_row
+    assert "G-001" in bore_row and "G-002" not in bore_row and "Every 5th piece" in bore_row
 
 
 def test_pass_or_fail_shows_as_a_value_is_typed_and_nothing_is_saved(client, waiting, inspector):
