@@ -970,7 +970,7 @@ def schedule_runs_fail_stale(*, now: dt.datetime | None = None) -> int:
 
 def _editable_entry(user, entry_id: int) -> ScheduleEntry:
     require_perm(user, "jobs.change_scheduleentry")
-    entry = (ScheduleEntry.objects.select_for_update().select_related("run", "operation__job")
+    entry = (ScheduleEntry.objects.select_for_update(of=("self",)).select_related("run", "operation__job")
              .filter(pk=entry_id).first())
     if entry is None:
         raise NotFound(f"There is no schedule entry {entry_id}.")
