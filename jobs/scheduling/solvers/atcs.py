@@ -115,8 +115,7 @@ def atcs(
         pl = tl.probe(i, k, ready_at[i])
         end = None
         if pl is not None:
-            s, r = inst.mode_of[i][k]
-            end = pl[0] + s + r
+            end = pl[4]
             dl = tl.deadline[i]
             if dl is not None and end > dl:
                 end = None
