@@ -96,6 +96,7 @@ class Mode:
 
     @property
     def duration(self) -> int:
+        """Working minutes; an operation whose run resumes after breaks spans the breaks too."""
         return self.setup + self.run
 
 
