@@ -272,7 +272,8 @@ class CpSub:
 
     def _resume_pieces(self, i: int, k: int, lo: int, hi: int) -> dict[int, list[tuple[int, int]]] | None:
         """Starts of ``i`` on ``k`` in ``[lo, hi]`` grouped by the break minutes its run crosses
-        (``None``: the duration is fixed, runs do not resume or the machine has no breaks)."""
+        (``None``: the duration is ``setup + run`` whatever the start: runs do not resume, the
+        machine is always available or there is no run)."""
         inst = self.inst
         cal = inst.calendars[k]
         s, r = inst.mode_of[i][k]

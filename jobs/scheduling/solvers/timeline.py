@@ -159,4 +159,10 @@ class Timeline:
         ks = [inst.machine_ids[k] for k, _, _ in inst.modes[i]]
         names = ", ".join(ks[:5]) + (f" and {len(ks) - 5} more" if len(ks) > 5 else "")
         why = "the calendars end" if self.deadline[i] is None else "a fixed later operation of its job"
-        return InfeasibleError(f"operation {inst.op_ids[i]!r} does not fit on {names} before {why}")
+        message = f"operation {inst.op_ids[i]!r} does not fit on {names} before {why}"
+        cals = [(inst.calendars[k], s + r) for k, s, r in inst.modes[i]]
+        if not inst.runs_resume and all(not c.always and d > max(b - a for a, b in c.available) for c, d in cals):
+            message += (
+                " (it is longer than any working window; runs_resume_after_breaks lets a run go on after a break)"
+            )
+        return InfeasibleError(message)
