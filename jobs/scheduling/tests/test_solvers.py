@@ -8,6 +8,7 @@ never on timings.
 import pytest
 
 from jobs.scheduling import (
+    ChangeoverRule,
     Job,
     Machine,
     Mode,
@@ -190,3 +191,17 @@ def test_a_fixed_operation_may_span_a_break_and_the_rest_respects_the_calendar()
     for solver in ("edd", "cpsat"):
         s = run(problem, solver).solution.assignments
         assert s["A/10"].start == 30 and s["B/10"].start == 200
+
+
+@pytest.mark.parametrize("solver", ["atcs", "cpsat", "auto"])
+def test_a_greedy_order_that_runs_out_of_calendar_does_not_fail_the_run(solver):
+    # LONG fits only in the first shift; ATCS would start the heavy SHORT job first and leave
+    # LONG nowhere. The run still returns a plan (EDD's) instead of "does not fit".
+    problem = Problem(
+        [Machine("M1", "MILL", [Window(0, 120), Window(200, 260)])],
+        [Job("LONG", due=200), Job("SHORT", weight=3)],
+        [Operation("LONG/10", "LONG", [Mode("M1", 0, 110)]), Operation("SHORT/10", "SHORT", [Mode("M1", 0, 30)])],
+    )
+    result = run(problem, solver)
+    assert result.solution.assignments["LONG/10"].start == 0
+
