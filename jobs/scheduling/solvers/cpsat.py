@@ -333,9 +333,16 @@ class CpSub:
                 continue
             s, _ = inst.mode_of[i][k]
             chg = self.chg_expr.get((i, k), 0) if with_chg else 0
-            if s == 0 and not with_chg:
+            if s == 0 and isinstance(chg, int):  # never any setup or changeover time
                 continue
             lit = self.pres[(i, k)]
+            if s == 0:
+                # CP-SAT's no-overlap also refuses a zero-size interval strictly inside a gap, and a
+                # run with no setup may start in lights-out time: the part exists only with a changeover
+                lit = md.new_bool_var(f"sc{i}_{k}")
+                md.add(chg >= 1).only_enforce_if(lit)
+                md.add(chg == 0).only_enforce_if(lit.Not())
+                self._aux.append(("setup_on", i, k, lit, None, None))
             cs = md.new_int_var(-H, H, f"ss{i}_{k}")
             self._enforce(md.add(cs == self.start[i] - chg), lit)
             ce = md.new_int_var(-H, 2 * H, f"se{i}_{k}")
@@ -535,6 +542,9 @@ class CpSub:
             chg = hint.changeover[i] if on else 0
             s, r = inst.mode_of[i][k]
             dur = hint.end[i] - hint.start[i] if on else s + r
+            if kind == "setup_on":
+                md.add_hint(v1, chg > 0)
+                continue
             if kind == "dur":
                 md.add_hint(v1, dur)
                 for off, b_off in v2:

@@ -205,3 +205,25 @@ def test_a_greedy_order_that_runs_out_of_calendar_does_not_fail_the_run(solver):
     result = run(problem, solver)
     assert result.solution.assignments["LONG/10"].start == 0
 
+
+def test_cpsat_proves_the_optimum_when_a_run_without_setup_starts_in_lights_out_time():
+    # after a 10-minute fixture change, A runs 10-130 into the lights-out window and B (same
+    # fixture: no changeover, no setup) starts at 130 in lights-out time: valid, and optimal
+    plate = Setup(fixture="PLATE")
+    problem = Problem(
+        [
+            Machine(
+                "M1", "MILL", [Window(0, 100), Window(100, 400, attended=False)], initial_setup=Setup(fixture="VISE")
+            )
+        ],
+        [Job("A"), Job("B")],
+        [
+            Operation("A/10", "A", [Mode("M1", 0, 120)], setup=plate),
+            Operation("B/10", "B", [Mode("M1", 0, 150)], setup=plate),
+        ],
+        changeover_rules=[ChangeoverRule("fixture", "*", "*", 10)],
+        objective=Objective.makespan_only(),
+    )
+    result = run(problem, "cpsat")
+    assert result.figures.makespan == 280
+    assert result.status == "optimal"
