@@ -541,7 +541,11 @@ class CpSub:
             on = hint.machine[i] == k
             chg = hint.changeover[i] if on else 0
             s, r = inst.mode_of[i][k]
-            dur = hint.end[i] - hint.start[i] if on else s + r
+            if on:
+                dur = hint.end[i] - hint.start[i]
+            else:  # what the model's constraints give an absent operation
+                fixed_dur = self.dur.get((i, k), s + r)
+                dur = fixed_dur if isinstance(fixed_dur, int) else s + r
             if kind == "setup_on":
                 md.add_hint(v1, chg > 0)
                 continue
