@@ -5,6 +5,7 @@ day), Monday to Friday; minute 0 is Monday 00:00. A part stays clamped overnight
 goes on at 05:30 the next working day. Expected minutes are worked out by hand in comments.
 """
 
+import json
 import random
 from dataclasses import replace
 from itertools import permutations
@@ -33,6 +34,7 @@ from jobs.scheduling import (
 )
 from jobs.scheduling.calendars import Calendar
 from jobs.scheduling.generator import generate_shop
+from jobs.scheduling.io import SCHEMA_PATH
 
 DAY = 1440
 SHIFT_START, SHIFT_END = 330, 1350  # 05:30 and 22:30
@@ -322,6 +324,8 @@ def test_json_round_trip_keeps_the_option():
     assert problem_from_dict(old_file).runs_resume_after_breaks is False
     with pytest.raises(ProblemError, match="runs_resume_after_breaks"):
         problem_from_dict({**old_file, "runs_resume_after_breaks": "yes"})
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(problem_to_dict(problem), json.loads(SCHEMA_PATH.read_text()))
 
 
 def test_start_pieces_agree_with_the_end_minute_by_minute():
