@@ -3,6 +3,8 @@
 Minute 0 of the problem is the moment the run starts (rounded up to the minute). What the
 builder decides, so that the planner can trust what the schedule shows:
 
+* A run goes on after a calendar break (the part stays clamped overnight); changeovers and
+  setups need attended time.
 * Operations of released and in-progress jobs that are not done. Operations on a machine now
   (setup, first article, running, paused) are fixed on it at minute 0 with what is left of
   them; the machine's current setup is theirs, so no changeover is charged before them.
@@ -28,6 +30,7 @@ from django.utils import timezone
 from jobs.choices import JobStatus, MaterialStatus, OperationStatus, StepKind
 from jobs.models import JobOperation, JobOperationMachine, ScheduleEntry, ScheduleRun
 from jobs.scheduling import problem as sp
+from jobs.scheduling.calendars import Calendar
 from jobs.scheduling.problem import ProblemError
 from machines.models import ChangeoverRule, Fixture, Machine
 from machines.selectors import calendar_windows
@@ -87,8 +90,9 @@ def schedule_problem_build(*, now: dt.datetime | None = None, base_run: Schedule
                            weights: tuple[int, int, int] | None = None) -> BuiltProblem:
     """The open work of the shop as a scheduling problem. A fixed number of queries."""
     now = (now or timezone.now()).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    built = BuiltProblem(problem=sp.Problem(machines=[], jobs=[], operations=[], name=f"Spindle {now:%Y-%m-%d %H:%M}"),
-                         now=now)
+    problem = sp.Problem(machines=[], jobs=[], operations=[], name=f"Spindle {now:%Y-%m-%d %H:%M}",
+                         runs_resume_after_breaks=True)
+    built = BuiltProblem(problem=problem, now=now)
     operations = list(
         JobOperation.objects.filter(job__status__in=[JobStatus.RELEASED, JobStatus.IN_PROGRESS])
         .exclude(status=OperationStatus.DONE)
@@ -165,6 +169,7 @@ def schedule_problem_build(*, now: dt.datetime | None = None, base_run: Schedule
         previous[job.pk] = (engine_op, op.min_wait_minutes, release)
 
     _add_machines(built, used_machines, current, now, horizon_days)
+    _stretch_fixed(built)
     _add_rules_and_fixtures(built, operations)
     if weights is not None:
         built.problem.objective = sp.Objective(weights=weights)
@@ -206,6 +211,19 @@ def _add_machines(built: BuiltProblem, used: dict[int, Machine], current: dict[i
         built.problem.machines.append(sp.Machine(id=machine.code, work_center=machine.work_center.code,
                                                  windows=machine_windows, initial_setup=setup))
         built.machine_ids[machine.code] = machine.pk
+
+
+def _stretch_fixed(built: BuiltProblem) -> None:
+    """The engine ends a fixed operation at start + setup + run, calendar or not: give a run that
+    goes on after a break the minutes up to its real end, so the machine is not seen free overnight."""
+    calendars = {m.id: Calendar(m.windows, runs_resume=True) for m in built.problem.machines}
+    for op in built.problem.operations:
+        if op.fixed is None:
+            continue
+        mode = op.mode_on(op.fixed.machine)
+        end = calendars[mode.machine].finish(op.fixed.start, mode.setup, mode.run)
+        if end is not None:
+            op.modes = [sp.Mode(mode.machine, mode.setup, end - op.fixed.start - mode.setup)]
 
 
 def _add_rules_and_fixtures(built: BuiltProblem, operations: list[JobOperation]) -> None:

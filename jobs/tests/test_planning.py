@@ -75,7 +75,11 @@ def test_an_operation_on_a_machine_is_fixed_there_with_what_is_left(shop, operat
     built = schedule_problem_build()
     engine_turn = built.problem.operations[0]
     assert engine_turn.fixed.machine == "LB3000" and engine_turn.fixed.start == 0
-    assert [(m.setup, m.run) for m in engine_turn.modes] == [(0, 75)]  # 6 pieces left x 12.5 min
+    (mode,) = engine_turn.modes
+    # 6 pieces left x 12.5 min = 75 working minutes; a night in between does not count.
+    lathe = next(m for m in built.problem.machines if m.id == "LB3000")
+    worked = sum(max(0, min(w.end, mode.setup + mode.run) - max(w.start, 0)) for w in lathe.windows)
+    assert mode.setup == 0 and worked == 75
 
 
 @pytest.mark.django_db
@@ -243,10 +247,15 @@ def test_locked_entries_stay_in_the_next_run_and_a_move_is_re_run_around(shop, p
 
 
 @pytest.mark.django_db
-def test_a_long_batch_is_a_run_time_the_builder_computes_per_machine(shop, planner):
-    # 50 pieces of 12.5 min on the lathe: 625 run minutes.
-    job = JobFactory(part_revision=shop.revision, quantity=50)
+def test_a_batch_longer_than_a_shift_goes_on_the_next_morning(shop, planner):
+    # 100 pieces of 12.5 min on the lathe: 1,250 run minutes against 17-hour days.
+    job = JobFactory(part_revision=shop.revision, quantity=100)
     job_release(job_id=job.pk, user=planner)
-    built = schedule_problem_build()
-    op = next(o for o in built.problem.operations if o.id == f"{job.number}/10")
-    assert op.modes[0].run == 625
+    run = run_now(planner)
+    assert run.status == ScheduleRunStatus.SUCCEEDED, run.message
+    turn = run.entries.get(operation__job=job, operation__operation_number=10)
+    starts, ends = timezone.localtime(turn.starts_at), timezone.localtime(turn.ends_at)
+    nights = (ends.date() - starts.date()).days
+    assert nights >= 1
+    # Working minutes only: setup 60 + run 1,250, the nights (7 h each) added on top.
+    assert (turn.ends_at - turn.starts_at) == dt.timedelta(minutes=60 + 1250 + nights * 7 * 60)
