@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests and the cross-app tests in tests/."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -78,30 +79,48 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+@contextlib.contextmanager
+def _celery_worker(db_blocker, queue: str, name: str):
     """A real Celery worker in its own process, on the test Redis and the test database."""
     from django.db import connection
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    with django_db_blocker.unblock():
+    with db_blocker.unblock():
         env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    hostname = f"{name}-{os.getpid()}@localhost"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING", "-Q", queue,
+         "--hostname", hostname, "--without-heartbeat", "--without-gossip", "--without-mingle"],
         env=env,
     )
     from config.celery import app
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if app.control.inspect(timeout=1).ping():
+        if app.control.inspect(destination=[hostname], timeout=1).ping():
             break
         if process.poll() is not None:
             raise RuntimeError("The Celery worker exited at start.")
     else:
         process.terminate()
         raise RuntimeError("The Celery worker did not answer within 60 s.")
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """The worker of the default queue, for the whole session."""
+    with _celery_worker(django_db_blocker, "celery", "tests") as process:
+        yield process
+
+
+@pytest.fixture
+def scheduling_worker(django_db_setup, django_db_blocker):
+    """A worker of the scheduling queue of its own, so that a test may kill it."""
+    with _celery_worker(django_db_blocker, "scheduling", "scheduling") as process:
+        yield process

@@ -470,6 +470,8 @@ class ScheduleRun(TimeStampedModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    edited = models.BooleanField(default=False, help_text="Entries were moved after the run: re-run before publishing.")
     figures = models.JSONField(default=dict, blank=True, help_text="Objective figures of this run.")
     baseline_figures = models.JSONField(default=dict, blank=True, help_text="The dispatch baseline's figures.")
     published = models.BooleanField(default=False)
@@ -484,6 +486,10 @@ class ScheduleRun(TimeStampedModel):
             models.UniqueConstraint(fields=["published"], condition=Q(published=True),
                                     name="schedulerun_one_published",
                                     violation_error_message="Another schedule is published."),
+            # With the check in schedule_run_request: one run at a time, even when two planners ask at once.
+            models.UniqueConstraint(fields=["status"], condition=Q(status__in=ScheduleRunStatus.unfinished()),
+                                    name="schedulerun_one_unfinished_per_status",
+                                    violation_error_message="Another schedule run is queued or running."),
             models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=1), name="schedulerun_progress_range"),
             models.CheckConstraint(condition=Q(published=False) | Q(status=ScheduleRunStatus.SUCCEEDED),
                                    name="schedulerun_published_succeeded"),

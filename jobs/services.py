@@ -1,14 +1,16 @@
 import datetime as dt
 import functools
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
-from core.errors import ApplicationError, Conflict
+from core.errors import ApplicationError, Conflict, NotFound
 from core.idempotency import idempotency_claim
 from core.permissions import require_perm
 from core.services import record_create
@@ -21,6 +23,7 @@ from jobs.choices import (
     NCProgramStatus,
     OperationStatus,
     PartRevisionStatus,
+    ScheduleRunStatus,
     StepKind,
 )
 from jobs.locks import lock_job, lock_machine_and_operation
@@ -35,8 +38,14 @@ from jobs.models import (
     ProductionEntry,
     Routing,
     RoutingStep,
+    ScheduleEntry,
+    ScheduleRun,
     ScrapReason,
 )
+from jobs.planning import DEFAULT_HORIZON_DAYS, BuiltProblem, mode_minutes, schedule_problem_build
+from jobs.scheduling.engine import SOLVERS, baseline, solve
+from jobs.scheduling.io import problem_to_dict
+from jobs.scheduling.problem import ProblemError
 from jobs.selectors import operation_quantities
 from machines.choices import MachineState, StateSource
 from machines.models import DowntimeReason, Machine
@@ -731,3 +740,271 @@ def nc_program_mark_proven(*, nc_program_id: int, user) -> None:
         program.status = NCProgramStatus.PROVEN
         program._history_user = user
         program.save(update_fields=["status", "updated_at"])
+
+
+# Scheduling: a planner asks for a run, a worker executes it, the planner publishes it.
+
+SCHEDULE_HEARTBEAT_SECONDS = 5
+SCHEDULE_STALE_SECONDS = 30  # a running run silent this long lost its worker (beat checks every 15 s)
+SCHEDULE_QUEUED_LIMIT = dt.timedelta(minutes=15)
+SCHEDULE_MAX_SECONDS = 3600
+
+
+def _schedule_parameters(*, time_limit, solver, horizon_days, weights, base_run_id) -> dict:
+    errors = []
+    try:
+        time_limit = int(time_limit)
+        if not 1 <= time_limit <= SCHEDULE_MAX_SECONDS:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.append(("time_limit", f"Give the time limit in whole seconds, 1 to {SCHEDULE_MAX_SECONDS}."))
+    if solver not in SOLVERS:
+        errors.append(("solver", f"Choose a solver among {', '.join(SOLVERS)}."))
+    try:
+        horizon_days = int(horizon_days)
+        if not 1 <= horizon_days <= 365:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.append(("horizon_days", "Give the horizon in whole days, 1 to 365."))
+    if weights is not None:
+        try:
+            weights = [int(w) for w in weights]
+            if len(weights) != 3 or min(weights) < 0 or not any(weights):
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.append(("weights", "Give three whole weights ≥ 0 (tardiness, changeover, makespan), not all 0."))
+    if base_run_id is not None and not ScheduleRun.objects.filter(
+            pk=base_run_id, status=ScheduleRunStatus.SUCCEEDED).exists():
+        errors.append(("base_run", f"Run {base_run_id} is not a finished run to start from."))
+    if errors:
+        field, message = errors[0]
+        raise ApplicationError(message, field=field)
+    return {"time_limit": time_limit, "solver": solver, "horizon_days": horizon_days, "weights": weights,
+            "base_run": base_run_id}
+
+
+def schedule_run_request(*, user, time_limit=30, solver: str = "auto", horizon_days=DEFAULT_HORIZON_DAYS,
+                         weights=None, base_run_id: int | None = None) -> ScheduleRun:
+    """Queue a run of the scheduler; the worker picks it up once this transaction commits.
+    One run at a time: a second request while one is queued or running is refused."""
+    from jobs.tasks import schedule_run_execute_task  # tasks import services
+
+    require_perm(user, "jobs.run_schedule")
+    parameters = _schedule_parameters(time_limit=time_limit, solver=solver, horizon_days=horizon_days,
+                                      weights=weights, base_run_id=base_run_id)
+    try:
+        with transaction.atomic():
+            busy = ScheduleRun.objects.filter(status__in=ScheduleRunStatus.unfinished()).first()
+            if busy is not None:
+                raise Conflict(f"Run {busy.pk} is {busy.get_status_display().lower()}: wait for it or cancel it.",
+                               code="run_in_progress")
+            run = ScheduleRun.objects.create(requested_by=user, parameters=parameters)
+            transaction.on_commit(lambda: schedule_run_execute_task.delay(run.pk))
+    except IntegrityError as exc:  # two planners at once: the constraint let one through
+        raise Conflict("Another schedule run was just requested.", code="run_in_progress") from exc
+    return run
+
+
+class _Heartbeat(threading.Thread):
+    """Beside the solver: says the run is alive, records its progress, and notices a cancel
+    (asked by a planner, or the run marked failed by the stale check) without waiting for the
+    solver to find a better schedule."""
+
+    def __init__(self, run_id: int, time_limit: int):
+        super().__init__(daemon=True)
+        self.run_id, self.time_limit = run_id, time_limit
+        self.started = time.monotonic()
+        self.best: float | None = None
+        self.stop_event, self.cancel_event = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stop_event.wait(SCHEDULE_HEARTBEAT_SECONDS):
+                self.beat()
+        finally:
+            connection.close()
+
+    def beat(self) -> None:
+        progress = min(0.99, (time.monotonic() - self.started) / self.time_limit)
+        updates = {"heartbeat_at": timezone.now(), "progress": progress}
+        if self.best is not None:
+            updates["figures"] = {"best_objective": self.best}
+        running = ScheduleRun.objects.filter(pk=self.run_id, status=ScheduleRunStatus.RUNNING)
+        running.update(**updates)
+        if not running.filter(cancel_requested=False).exists():
+            self.cancel_event.set()
+
+    def progress(self, elapsed: float, best: float, bound: float | None) -> None:
+        self.best = best
+
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+
+def _schedule_run_finish(run_id: int, status: str, message: str) -> None:
+    ScheduleRun.objects.filter(pk=run_id, status=ScheduleRunStatus.RUNNING).update(
+        status=status, message=message[:2000], finished_at=timezone.now())
+
+
+def schedule_run_execute(*, run_id: int) -> ScheduleRun:
+    """The worker's side: build the problem, solve it with the time limit, write the result in one
+    transaction. Status and progress are written as it goes, so the planner sees them. A retried
+    delivery of a run that is no longer queued does nothing."""
+    with transaction.atomic():
+        run = ScheduleRun.objects.select_for_update().get(pk=run_id)
+        if run.status != ScheduleRunStatus.QUEUED:
+            return run
+        run.status, run.started_at, run.heartbeat_at = ScheduleRunStatus.RUNNING, timezone.now(), timezone.now()
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "updated_at"])
+    parameters = run.parameters
+    heartbeat = _Heartbeat(run_id, parameters["time_limit"])
+    heartbeat.start()
+    try:
+        base_run = ScheduleRun.objects.filter(pk=parameters.get("base_run")).first()
+        weights = parameters.get("weights")
+        built = schedule_problem_build(base_run=base_run, horizon_days=parameters["horizon_days"],
+                                       weights=tuple(weights) if weights else None)
+        result = solve(built.problem, solver=parameters["solver"], time_limit=parameters["time_limit"],
+                       workers=settings.SPINDLE_SCHEDULER_WORKERS, progress=heartbeat.progress,
+                       cancel=heartbeat.cancelled)
+        edd = baseline(built.problem, "edd") if not heartbeat.cancelled() else None
+    except ProblemError as exc:
+        _schedule_run_finish(run_id, ScheduleRunStatus.FAILED, f"The problem cannot be scheduled: {exc}")
+        return ScheduleRun.objects.get(pk=run_id)
+    except Exception as exc:
+        _schedule_run_finish(run_id, ScheduleRunStatus.FAILED, f"The scheduler stopped on an internal error: {exc!r}")
+        raise
+    finally:
+        heartbeat.stop_event.set()
+        heartbeat.join()
+    if heartbeat.cancelled() or edd is None:
+        _schedule_run_finish(run_id, ScheduleRunStatus.CANCELLED, "Cancelled; the published schedule is unchanged.")
+    elif not result.valid:
+        _schedule_run_finish(run_id, ScheduleRunStatus.FAILED,
+                             f"The solver's schedule breaks a constraint: {result.violations[0].message}")
+    else:
+        _schedule_run_save(run_id, built, result, edd)
+    return ScheduleRun.objects.get(pk=run_id)
+
+
+def _figures(result) -> dict:
+    f = result.figures
+    return {"weighted_tardiness": f.weighted_tardiness, "tardy_jobs": f.tardy_jobs,
+            "changeover_minutes": f.changeover_total, "makespan_minutes": f.makespan,
+            "solver": result.solver, "status": result.status, "seconds": round(result.seconds, 2)}
+
+
+@transaction.atomic
+def _schedule_run_save(run_id: int, built: BuiltProblem, result, edd) -> None:
+    run = ScheduleRun.objects.select_for_update().get(pk=run_id)
+    if run.status != ScheduleRunStatus.RUNNING:  # cancelled or declared dead meanwhile: keep nothing
+        return
+    entries = []
+    for machine, sequence in result.solution.by_machine().items():
+        for position, (op_id, a) in enumerate(sequence, start=1):
+            entries.append(ScheduleEntry(
+                run=run, operation_id=built.operation_ids[op_id], machine_id=built.machine_ids[machine],
+                starts_at=built.at(a.start), ends_at=built.at(a.end), changeover_minutes=a.changeover,
+                sequence=position, locked=op_id in built.locked))
+    ScheduleEntry.objects.bulk_create(entries)
+    run.status, run.finished_at, run.progress = ScheduleRunStatus.SUCCEEDED, timezone.now(), 1
+    run.figures, run.baseline_figures = _figures(result), _figures(edd)
+    run.problem = problem_to_dict(built.problem)
+    run.parameters = {**run.parameters, "starts_at": built.now.isoformat()}
+    run.message = " ".join(built.notes)[:2000]
+    run.save()
+
+
+@transaction.atomic
+def schedule_run_cancel(*, user, run_id: int) -> ScheduleRun:
+    """A queued run is cancelled at once; a running one stops within seconds and keeps nothing."""
+    require_perm(user, "jobs.run_schedule")
+    run = ScheduleRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"There is no schedule run {run_id}.")
+    if run.status == ScheduleRunStatus.QUEUED:
+        run.status, run.finished_at = ScheduleRunStatus.CANCELLED, timezone.now()
+        run.message = "Cancelled while queued."
+    elif run.status == ScheduleRunStatus.RUNNING:
+        run.cancel_requested = True
+    elif run.status != ScheduleRunStatus.CANCELLED:
+        raise Conflict(f"Run {run.pk} has {run.get_status_display().lower()} already.", code="wrong_state")
+    run.save()
+    return run
+
+
+@transaction.atomic
+def schedule_run_publish(*, user, run_id: int) -> ScheduleRun:
+    """The run becomes the schedule every dispatch list follows; the one published before steps back."""
+    require_perm(user, "jobs.publish_schedule")
+    run = ScheduleRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"There is no schedule run {run_id}.")
+    if run.published:
+        return run
+    if run.status != ScheduleRunStatus.SUCCEEDED:
+        raise Conflict(f"Run {run.pk} is {run.get_status_display().lower()}: only a finished run can be published.",
+                       code="wrong_state")
+    if run.edited:
+        raise Conflict(f"Entries of run {run.pk} were moved: re-run around them, then publish the new run.",
+                       code="edited")
+    ScheduleRun.objects.select_for_update().filter(published=True).update(published=False)
+    run.published, run.published_at, run.published_by = True, timezone.now(), user
+    run.save()
+    return run
+
+
+def schedule_runs_fail_stale(*, now: dt.datetime | None = None) -> int:
+    """Runs whose worker died (no heartbeat) or that no worker ever took are marked failed, so a
+    planner never waits on a ghost and can start a new run. Beat calls this every 15 seconds."""
+    now = now or timezone.now()
+    dead = ScheduleRun.objects.filter(status=ScheduleRunStatus.RUNNING,
+                                      heartbeat_at__lt=now - dt.timedelta(seconds=SCHEDULE_STALE_SECONDS))
+    count = dead.update(status=ScheduleRunStatus.FAILED, finished_at=now,
+                        message="The worker running this schedule stopped answering; nothing was kept.")
+    never = ScheduleRun.objects.filter(status=ScheduleRunStatus.QUEUED, created_at__lt=now - SCHEDULE_QUEUED_LIMIT)
+    count += never.update(status=ScheduleRunStatus.FAILED, finished_at=now,
+                          message="No worker took this run; is a worker listening on the scheduling queue?")
+    return count
+
+
+def _editable_entry(user, entry_id: int) -> ScheduleEntry:
+    require_perm(user, "jobs.change_scheduleentry")
+    entry = (ScheduleEntry.objects.select_for_update(of=("self",)).select_related("run", "operation__job")
+             .filter(pk=entry_id).first())
+    if entry is None:
+        raise NotFound(f"There is no schedule entry {entry_id}.")
+    if entry.run.status != ScheduleRunStatus.SUCCEEDED:
+        raise Conflict(f"Run {entry.run_id} is not finished.", code="wrong_state")
+    return entry
+
+
+@transaction.atomic
+def schedule_entry_lock(*, user, entry_id: int, locked: bool) -> ScheduleEntry:
+    """A locked entry keeps its machine and start in the next run started from this one."""
+    entry = _editable_entry(user, entry_id)
+    if entry.locked != locked:
+        entry.locked = locked
+        entry.save(update_fields=["locked"])
+    return entry
+
+
+@transaction.atomic
+def schedule_entry_move(*, user, entry_id: int, machine_id: int, starts_at: dt.datetime) -> ScheduleEntry:
+    """Put an operation on another eligible machine or at another time, locked there; the planner
+    then re-runs from this run so that the rest is scheduled around it."""
+    entry = _editable_entry(user, entry_id)
+    if entry.run.published:
+        raise Conflict("The published schedule drives the floor: re-run from it and move in the new run.",
+                       code="published")
+    option = (JobOperationMachine.objects.select_related("machine", "operation__job")
+              .filter(operation_id=entry.operation_id, machine_id=machine_id, machine__active=True).first())
+    if option is None:
+        raise ApplicationError(f"Operation {entry.operation} cannot run on that machine.", field="machine")
+    if starts_at < timezone.now():
+        raise ApplicationError("Choose a start in the future.", field="starts_at")
+    entry.machine_id, entry.starts_at, entry.locked = machine_id, starts_at, True
+    entry.ends_at = starts_at + dt.timedelta(minutes=mode_minutes(option))
+    entry.save(update_fields=["machine", "starts_at", "ends_at", "locked"])
+    ScheduleRun.objects.filter(pk=entry.run_id).update(edited=True)
+    return entry

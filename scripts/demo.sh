@@ -88,7 +88,7 @@ echo "== Starting web on 127.0.0.1:$PORT, worker and beat (logs also in $VAR/log
 start web "$VENV/bin/python" manage.py runserver "127.0.0.1:$PORT" --noreload
 # One worker node on one host: no peers to mingle, gossip or exchange heartbeats with.
 # Prefork with two processes, so that one long task (a schedule solve) leaves a slot free.
-start worker "$VENV/bin/celery" -A config worker --loglevel=INFO --concurrency=2 \
+start worker "$VENV/bin/celery" -A config worker --loglevel=INFO --concurrency=2 -Q celery,scheduling \
     --hostname "spindle-demo@%h" --without-gossip --without-mingle --without-heartbeat
 start beat "$VENV/bin/celery" -A config beat --loglevel=INFO \
     --scheduler django_celery_beat.schedulers:DatabaseScheduler --pidfile "$VAR/run/celerybeat.pid"

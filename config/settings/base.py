@@ -149,9 +149,14 @@ else:
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A long solve has a queue of its own, so it never delays the floor's tasks.
+CELERY_TASK_ROUTES = {"jobs.tasks.schedule_run_execute_task": {"queue": "scheduling"}}
+# CP-SAT search workers per run; on two cores 8 did better than 2 (bench/scheduler/RESULTS.md).
+SPINDLE_SCHEDULER_WORKERS = int(os.environ.get("SPINDLE_SCHEDULER_WORKERS", "8"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks are declared here, in one place; beat reads them from this setting.
 CELERY_BEAT_SCHEDULE: dict = {
+    "jobs-schedule-runs-stale": {"task": "jobs.tasks.schedule_runs_fail_stale_task", "schedule": 15.0},
     "inspection-gauge-statuses": {"task": "inspection.tasks.gauge_statuses_refresh_daily", "schedule": 86400.0},
 }
 

@@ -14,6 +14,8 @@ from jobs.models import (
     RoutingStepMachine,
     SalesOrder,
     SalesOrderLine,
+    ScheduleEntry,
+    ScheduleRun,
     ScrapReason,
 )
 from machines.models import DowntimeReason, Machine
@@ -197,3 +199,39 @@ def action_arguments(action: str, data) -> dict:
     if "machine" in arguments:
         arguments["machine_id"] = arguments.pop("machine").pk
     return arguments
+
+
+class ScheduleRunSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    published_by = serializers.CharField(source="published_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = ScheduleRun
+        fields = ["id", "status", "progress", "message", "parameters", "figures", "baseline_figures", "published",
+                  "published_at", "published_by", "edited", "requested_by", "created_at", "started_at",
+                  "finished_at", "heartbeat_at"]
+        read_only_fields = fields
+
+
+class ScheduleRunInput(serializers.Serializer):
+    """Ranges are the service's to check, so that the page and the API refuse alike."""
+
+    time_limit = serializers.IntegerField(required=False, help_text="Seconds the solver may use (1-3600).")
+    solver = serializers.CharField(required=False, help_text="auto (default), fifo, edd, atcs, cpsat, lns.")
+    horizon_days = serializers.IntegerField(required=False, help_text="Days of calendar to plan into (1-365).")
+    weights = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
+                                    help_text="[tardiness, changeover, makespan]; omitted: in that order.")
+    base_run = serializers.IntegerField(required=False, allow_null=True, source="base_run_id",
+                                        help_text="Keep the locked entries of this run (default: the published).")
+
+
+class ScheduleEntrySerializer(serializers.ModelSerializer):
+    job = serializers.CharField(source="operation.job.number", read_only=True)
+    operation_number = serializers.IntegerField(source="operation.operation_number", read_only=True)
+    machine = serializers.CharField(source="machine.code", read_only=True, default=None)
+
+    class Meta:
+        model = ScheduleEntry
+        fields = ["id", "operation", "job", "operation_number", "machine", "starts_at", "ends_at",
+                  "changeover_minutes", "sequence", "locked"]
+        read_only_fields = fields

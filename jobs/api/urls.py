@@ -17,6 +17,7 @@ router.register("scrap-reasons", views.ScrapReasonViewSet)
 router.register("material-lots", views.MaterialLotViewSet)
 router.register("jobs", views.JobViewSet)
 router.register("operations", views.OperationViewSet)
+router.register("schedule-runs", views.ScheduleRunViewSet)
 urlpatterns = [
     *router.urls,
     path("machines/<int:machine_id>/dispatch-list/", views.DispatchListView.as_view(), name="machine-dispatch-list"),

@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from jobs.models import (
     RoutingStepMachine,
     SalesOrder,
     SalesOrderLine,
+    ScheduleRun,
     ScrapReason,
 )
 from jobs.selectors import dispatch_list, job_list, operation_list
@@ -211,3 +212,46 @@ class DispatchListView(generics.ListAPIView):
     def get_queryset(self):
         machine = get_object_or_404(Machine, pk=self.kwargs["machine_id"])
         return dispatch_list(machine_id=machine.pk).prefetch_related("machine_options")
+
+
+class ScheduleRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Scheduler runs. POST queues one and answers 202 with its id; poll GET for status, progress
+    (0-1) and figures beside the EDD baseline; publish makes it drive every dispatch list."""
+
+    queryset = ScheduleRun.objects.select_related("requested_by", "published_by")
+    serializer_class = serializers.ScheduleRunSerializer
+    filterset_fields = ["status", "published"]
+
+    def get_permissions(self):
+        if self.action in ("create", "publish", "cancel"):
+            return [IsAuthenticated()]  # the services check run_schedule / publish_schedule
+        return super().get_permissions()
+
+    @extend_schema(request=serializers.ScheduleRunInput, responses={202: serializers.ScheduleRunSerializer})
+    def create(self, request):
+        data = serializers.ScheduleRunInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.schedule_run_request(user=request.user, **data.validated_data)
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """409 unless the run succeeded (and was not edited since)."""
+        run = services.schedule_run_publish(user=request.user, run_id=int(pk))
+        return Response(self.get_serializer(run).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """A queued run stops at once, a running one within seconds; nothing of it is kept."""
+        run = services.schedule_run_cancel(user=request.user, run_id=int(pk))
+        return Response(self.get_serializer(run).data)
+
+    @extend_schema(responses=serializers.ScheduleEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def entries(self, request, pk=None):
+        run = self.get_object()
+        entries = run.entries.select_related("operation__job", "machine").order_by("machine__code", "sequence")
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(serializers.ScheduleEntrySerializer(page, many=True).data)

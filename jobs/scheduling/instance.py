@@ -51,7 +51,8 @@ class Instance:
         self.machine_index = {mid: k for k, mid in enumerate(self.machine_ids)}
         self.work_center = [m.work_center for m in problem.machines]
         self.n_machines = len(self.machine_ids)
-        self.calendars = [self._calendar(m) for m in problem.machines]
+        self.runs_resume = problem.runs_resume_after_breaks
+        self.calendars = [self._calendar(m, self.runs_resume) for m in problem.machines]
 
         self.job_ids = [j.id for j in problem.jobs]
         job_index = {jid: k for k, jid in enumerate(self.job_ids)}
@@ -181,12 +182,12 @@ class Instance:
             raise ProblemError("the problem has no machine")
 
     @staticmethod
-    def _calendar(machine) -> Calendar:
+    def _calendar(machine, runs_resume: bool) -> Calendar:
         if machine.windows is not None:
             for w in machine.windows:
                 if w.end < w.start:
                     raise ProblemError(f"calendar of machine {machine.id!r} has a window ending before it starts")
-        cal = Calendar(machine.windows)
+        cal = Calendar(machine.windows, runs_resume)
         if not cal.always and not cal.working_minutes:
             raise ProblemError(f"calendar of machine {machine.id!r} has no working time")
         return cal
@@ -217,6 +218,16 @@ class Instance:
             i = next(p for p, _ in self.preds[i] if indegree[p] > 0)
         cycle = path[seen[i] :] + [i]
         return [self.op_ids[k] for k in reversed(cycle)]
+
+    # -- durations -------------------------------------------------------------------
+    def end_time(self, i: int, k: int, start: int) -> int | None:
+        """When operation ``i`` started at ``start`` on machine ``k`` ends (``None``: not before the
+        calendar ends). ``start + setup + run`` unless runs resume after breaks; fixed operations
+        always end at ``start + setup + run`` (they are exempt from the calendar)."""
+        setup, run = self.mode_of[i][k]
+        if self.fixed[i] is not None:
+            return start + setup + run
+        return self.calendars[k].finish(start, setup, run)
 
     # -- changeovers -------------------------------------------------------------------
     def chg(self, machine: int, from_class: int, to_class: int) -> int:

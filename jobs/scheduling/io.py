@@ -5,6 +5,7 @@ The schema is ``jobs/scheduling/problem.schema.json`` (JSON Schema 2020-12); in 
     {
       "format": "spindle-scheduling-problem", "version": 1, "name": "...",
       "objective": {"weights": null},            # null = lexicographic; else [tardiness, changeover, makespan]
+      "runs_resume_after_breaks": false,         # true: a run pauses over calendar breaks and goes on after
       "machines": [{"id": "M1", "work_center": "5AX",
                     "initial_setup": {"fixture": "F1", "material": "AL6061", "tool_kit": null, "program": null},
                     "windows": [{"start": 0, "end": 480, "attended": true}, ...] or null}],
@@ -71,6 +72,7 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
         "version": VERSION,
         "name": p.name,
         "objective": {"weights": None if p.objective.weights is None else list(p.objective.weights)},
+        "runs_resume_after_breaks": p.runs_resume_after_breaks,
         "machines": [
             {
                 "id": m.id,
@@ -182,6 +184,9 @@ def problem_from_dict(d: dict[str, Any]) -> Problem:
             Fixture(str(f["id"]), tuple(str(w) for w in f.get("work_centers", []))) for f in d.get("fixtures", [])
         ]
         groups = [[str(x) for x in g] for g in d.get("permutation_groups", [])]
+        runs_resume = d.get("runs_resume_after_breaks", False)
+        if not isinstance(runs_resume, bool):
+            raise ProblemError(f"runs_resume_after_breaks must be true or false, not {runs_resume!r}")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, ProblemError):
             raise
@@ -195,6 +200,7 @@ def problem_from_dict(d: dict[str, Any]) -> Problem:
         permutation_groups=groups,
         objective=Objective(None if weights is None else tuple(int(w) for w in weights)),  # type: ignore[arg-type]
         name=str(d.get("name", "")),
+        runs_resume_after_breaks=runs_resume,
     )
 
 

@@ -16,12 +16,21 @@ Conventions (the validator in :mod:`jobs.scheduling.validate` checks all of them
   its changeover never crosses a gap between windows (work is not split over a weekend);
   the changeover and the operation's own setup must lie in *attended* time, the run may go
   on into unattended (lights-out) time.
+* With ``Problem.runs_resume_after_breaks`` the *run* may cross breaks (time outside every
+  window): the part stays clamped at the end of a shift and the run goes on at the next
+  window. The run needs ``run`` minutes of working time (attended or not), so
+  ``end = start + setup + run + (break minutes crossed)``; the end is never inside a break
+  and never after the calendar's last window. The changeover and the setup still lie in one
+  attended segment, the start lies in working time, and the machine and the fixture stay
+  occupied over the breaks, ``[start - changeover, end)`` as always.
 * A fixture is a unary resource: operations using the same fixture never overlap,
   changeover included.
 * Operations of a job follow their ``predecessors``; a successor starts no earlier than
   ``predecessor.end + predecessor.wait_after``.
 * Fixed operations (in progress, or locked by the planner) keep their machine and start;
-  they are exempt from calendar and earliest-start checks (they are facts, not proposals).
+  they are exempt from calendar and earliest-start checks (they are facts, not proposals),
+  and they end at ``start + setup + run`` whatever the calendar: give them the minutes
+  they still take.
 """
 
 from __future__ import annotations
@@ -87,6 +96,7 @@ class Mode:
 
     @property
     def duration(self) -> int:
+        """Working minutes; an operation whose run resumes after breaks spans the breaks too."""
         return self.setup + self.run
 
 
@@ -185,6 +195,9 @@ class Problem:
     permutation_groups: list[list[str]] = field(default_factory=list)
     objective: Objective = field(default_factory=Objective)
     name: str = ""
+    # False: an operation never crosses a calendar break. True: its run stops at the end of a
+    # window and resumes at the next one (changeover and setup still in one attended segment).
+    runs_resume_after_breaks: bool = False
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,17 @@ def validate(problem: Problem | Instance, solution: Solution) -> list[Violation]
     for i, (k, start, end, chg) in placed.items():
         setup, run = inst.mode_of[i][k]
         oid = inst.op_ids[i]
-        if end - start != setup + run:
-            bad("duration", i, f"{oid} lasts {end - start} min on {inst.machine_ids[k]}, expected {setup + run}", k)
+        cal = inst.calendars[k]
+        expected_end = inst.end_time(i, k, start)  # break-aware when runs resume after breaks
+        if expected_end is not None and end != expected_end:
+            crossed = expected_end - start - setup - run
+            bad(
+                "duration",
+                i,
+                f"{oid} lasts {end - start} min on {inst.machine_ids[k]}, expected {setup + run}"
+                + (f" plus {crossed} min of breaks" if crossed else ""),
+                k,
+            )
         if chg < 0:
             bad("changeover", i, f"{oid} has a negative changeover", k)
         fixed = inst.fixed[i]
@@ -63,9 +72,17 @@ def validate(problem: Problem | Instance, solution: Solution) -> list[Violation]
             continue
         if start < inst.release[i] or start - chg < 0:
             bad("release", i, f"{oid} starts at {start} (changeover from {start - chg}), before {inst.release[i]}", k)
-        available, attended = inst.calendars[k].check(start, chg, setup, run)
+        available, attended = cal.check(start, chg, setup, run)
+        where = inst.machine_ids[k]
+        if inst.runs_resume and run and end != expected_end and cal.ends_in_break(end):
+            bad("calendar", i, f"the run of {oid} ends at {end}, in a break of {where}", k)
         if not available:
-            bad("calendar", i, f"{oid} [{start - chg}, {end}) is not inside working time of {inst.machine_ids[k]}", k)
+            if not inst.runs_resume:
+                bad("calendar", i, f"{oid} [{start - chg}, {end}) is not inside working time of {where}", k)
+            elif expected_end is None:
+                bad("calendar", i, f"the run of {oid} does not finish before the calendar of {where} ends", k)
+            else:
+                bad("calendar", i, f"{oid} starts at {start}, outside working time of {where}", k)
         elif not attended:
             bad("attended", i, f"changeover/setup of {oid} [{start - chg}, {start + setup}) is not in attended time", k)
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from ..instance import Instance, Schedule
+from ..problem import InfeasibleError
 from .dispatch import enforce_permutations, machine_dispatch
 from .timeline import Timeline
 
@@ -115,8 +116,7 @@ def atcs(
         pl = tl.probe(i, k, ready_at[i])
         end = None
         if pl is not None:
-            s, r = inst.mode_of[i][k]
-            end = pl[0] + s + r
+            end = pl[4]
             dl = tl.deadline[i]
             if dl is not None and end > dl:
                 end = None
@@ -265,7 +265,9 @@ def atcs_grid(
 ) -> Schedule | None:
     """Run ATCS for each ``(k1, k2)`` of the grid (until ``deadline``) and return the best schedule.
 
-    Returns ``None`` only when cancelled before the first schedule was built.
+    Returns ``None`` when cancelled before the first schedule was built, or when no variant
+    fits the calendars (greedy placement can run out of calendar where the dispatch baseline,
+    which the engine always has, does not).
     """
     st = _Stats(inst)
     best: Schedule | None = None
@@ -279,13 +281,16 @@ def atcs_grid(
     for build, k1, k2 in variants:
         if cancel is not None and cancel():
             break
-        if build is atcs:
-            built = atcs(inst, k1, k2, st, deadline=None if best is None else deadline, stop=cancel)
-            if built is None:
-                break
-        else:
-            built = build(inst, k1, k2, st)
-        sched = enforce_permutations(inst, built)
+        try:
+            if build is atcs:
+                built = atcs(inst, k1, k2, st, deadline=None if best is None else deadline, stop=cancel)
+                if built is None:
+                    break
+            else:
+                built = build(inst, k1, k2, st)
+            sched = enforce_permutations(inst, built)
+        except InfeasibleError:
+            continue  # this variant's order does not fit before the calendars end; others may
         key = inst.key(sched)
         if best_key is None or key < best_key:
             best, best_key = sched, key

@@ -14,6 +14,14 @@ and ``[start - changeover, start + setup)`` avoids unattended time; precedences 
 minimum waits; permutation groups by one order literal per pair of jobs. The objective is
 the lexicographic (or weighted) sum of weighted tardiness, changeover minutes and makespan.
 
+When runs resume after breaks (``Problem.runs_resume_after_breaks``), an operation's
+duration on a machine with breaks depends on its start: the allowed starts are cut into
+pieces on which the break minutes crossed are constant (:meth:`.Calendar.resume_pieces`),
+pieces with the same offset share one literal, exactly one literal holds when the operation
+is on the machine, the start lies in that literal's pieces and the interval's size is
+``setup + run + offset``. The pieces keep starts and ends out of breaks, so the breaks leave
+the machine's no-overlap; the intervals span them, holding machine and fixture.
+
 Solutions are re-timed by the exact decoder (:func:`.dispatch.decode_sequences`), so what
 leaves here always passes the validator.
 """
@@ -109,6 +117,10 @@ class CpSub:
         self.end: dict[int, cp_model.IntVar] = {}
         self.pres: dict[tuple[int, int], cp_model.IntVar | int] = {}
         self.chg_expr: dict[tuple[int, int], object] = {}
+        # per (operation, machine): its duration on the machine, changeover excluded (a variable
+        # when runs resume after breaks and the break minutes crossed depend on the start)
+        self.dur: dict[tuple[int, int], cp_model.IntVar | int] = {}
+        self.dur_ub: dict[tuple[int, int], int] = {}
         plain: dict[int, list] = {k: [] for k in self.slots}
         occ: dict[int, list] = {k: [] for k in self.slots}
         setup_part: dict[int, list] = {k: [] for k in self.slots}
@@ -145,20 +157,24 @@ class CpSub:
             max_d = max(inst.mode_of[i][k][0] + inst.mode_of[i][k][1] for k in ks)
             s_lo = max(lb[i], min(self.slots[k].lo for k in ks))
             s_hi = max(s_lo, ub_end[i] - min_d)
+            pieces = {k: self._resume_pieces(i, k, s_lo, s_hi) for k in ks}
+            max_off = max((max(p, default=0) for p in pieces.values() if p is not None), default=0)
             self.start[i] = md.new_int_var(s_lo, s_hi, f"s{i}")
-            self.end[i] = md.new_int_var(s_lo + min_d, max(s_lo + min_d, s_hi + max_d), f"e{i}")
+            self.end[i] = md.new_int_var(s_lo + min_d, max(s_lo + min_d, s_hi + max_d + max_off), f"e{i}")
             lits = []
             for k in ks:
                 s, r = inst.mode_of[i][k]
                 lit = md.new_bool_var(f"p{i}_{k}") if len(ks) > 1 else 1
                 self.pres[(i, k)] = lit
                 nodes[k].append(i)
+                dur = s + r if pieces[k] is None else self._resume_duration(i, k, lit, pieces[k])
+                self.dur[(i, k)] = dur
                 if len(ks) > 1:
                     lits.append(lit)
-                    iv = md.new_optional_interval_var(self.start[i], s + r, self.end[i], lit, f"iv{i}_{k}")
-                    md.add(self.end[i] == self.start[i] + s + r).only_enforce_if(lit)
+                    iv = md.new_optional_interval_var(self.start[i], dur, self.end[i], lit, f"iv{i}_{k}")
+                    md.add(self.end[i] == self.start[i] + dur).only_enforce_if(lit)
                 else:
-                    iv = md.new_interval_var(self.start[i], s + r, self.end[i], f"iv{i}_{k}")
+                    iv = md.new_interval_var(self.start[i], dur, self.end[i], f"iv{i}_{k}")
                 plain[k].append(iv)
             if lits:
                 md.add_exactly_one(lits)
@@ -178,7 +194,9 @@ class CpSub:
             ops = nodes[k]
             cal = inst.calendars[k]
             hi_k = slot.next_start if slot.next_op >= 0 else H
-            breaks = cal.breaks(slot.lo, hi_k) if not cal.always else []
+            # with runs resuming, operations span breaks: the start pieces keep starts and ends
+            # out of them, and the setup parts keep changeovers and setups in attended time
+            breaks = cal.breaks(slot.lo, hi_k) if not cal.always and not inst.runs_resume else []
             unattended = cal.unattended(slot.lo, hi_k) if not cal.always else []
             chg_needed = inst.has_changeovers and self._machine_has_changeovers(k, ops, slot)
             if not ops:
@@ -217,8 +235,9 @@ class CpSub:
                     cs = md.new_int_var(-H, H, f"cs{i}_{k}")
                     self._enforce(md.add(cs == self.start[i] - chg), lit)
                     self._enforce(md.add(cs >= slot.lo), lit)
-                    size = md.new_int_var(s + r, s + r + self._max_in[(i, k)], f"sz{i}_{k}")
-                    md.add(size == chg + s + r)
+                    dur_ub = self.dur_ub.get((i, k), s + r)
+                    size = md.new_int_var(s + r, dur_ub + self._max_in[(i, k)], f"sz{i}_{k}")
+                    md.add(size == chg + self.dur[(i, k)])
                     self._aux.append(("occ", i, k, cs, size, None))
                     if isinstance(lit, int):
                         iv = md.new_interval_var(cs, size, self.end[i], f"occ{i}_{k}")
@@ -251,6 +270,52 @@ class CpSub:
         if hint is not None:
             self._hint(hint, fixed_nodes)
 
+    def _resume_pieces(self, i: int, k: int, lo: int, hi: int) -> dict[int, list[tuple[int, int]]] | None:
+        """Starts of ``i`` on ``k`` in ``[lo, hi]`` grouped by the break minutes its run crosses
+        (``None``: the duration is ``setup + run`` whatever the start: runs do not resume, the
+        machine is always available or there is no run)."""
+        inst = self.inst
+        cal = inst.calendars[k]
+        s, r = inst.mode_of[i][k]
+        if not inst.runs_resume or cal.always or r == 0:
+            return None
+        by_offset: dict[int, list[tuple[int, int]]] = {}
+        for a, b, off in cal.resume_pieces(max(lo, self.slots[k].lo), hi, s, r):
+            by_offset.setdefault(off, []).append((a, b))
+        return by_offset
+
+    def _resume_duration(self, i: int, k: int, lit, by_offset: dict[int, list[tuple[int, int]]]):
+        """The duration ``setup + run + offset`` of ``i`` on ``k``, with one literal per offset whose
+        start pieces the start must lie in (exactly one when the operation is on ``k``)."""
+        inst, md = self.inst, self.model
+        s, r = inst.mode_of[i][k]
+        if not by_offset:  # no start on this machine finishes before its calendar ends
+            if isinstance(lit, int):
+                md.add_bool_or([])  # its only machine: no schedule (the hint is one, so this does not happen)
+            else:
+                md.add(lit == 0)
+            return s + r
+        self.dur_ub[(i, k)] = s + r + max(by_offset)
+        if len(by_offset) == 1:
+            ((off, ivs),) = by_offset.items()
+            ct = md.add_linear_expression_in_domain(self.start[i], cp_model.Domain.from_intervals(ivs))
+            self._enforce(ct, lit)
+            return s + r + off
+        choice = []
+        for off, ivs in sorted(by_offset.items()):
+            b = md.new_bool_var(f"o{i}_{k}_{off}")
+            md.add_linear_expression_in_domain(self.start[i], cp_model.Domain.from_intervals(ivs)).only_enforce_if(b)
+            choice.append((off, b))
+        md.add(sum(b for _, b in choice) == lit)
+        if isinstance(lit, int):  # the only machine: its allowed starts bound the start directly
+            allowed = [iv for ivs in by_offset.values() for iv in ivs]
+            md.add_linear_expression_in_domain(self.start[i], cp_model.Domain.from_intervals(allowed))
+        values = sorted({s + r} | {s + r + off for off in by_offset})
+        dur = md.new_int_var_from_domain(cp_model.Domain.from_values(values), f"d{i}_{k}")
+        md.add(dur == s + r + sum(off * b for off, b in choice))
+        self._aux.append(("dur", i, k, dur, choice, None))
+        return dur
+
     @staticmethod
     def _enforce(ct, lit) -> None:
         if not isinstance(lit, int):
@@ -268,9 +333,16 @@ class CpSub:
                 continue
             s, _ = inst.mode_of[i][k]
             chg = self.chg_expr.get((i, k), 0) if with_chg else 0
-            if s == 0 and not with_chg:
+            if s == 0 and isinstance(chg, int):  # never any setup or changeover time
                 continue
             lit = self.pres[(i, k)]
+            if s == 0:
+                # CP-SAT's no-overlap also refuses a zero-size interval strictly inside a gap, and a
+                # run with no setup may start in lights-out time: the part exists only with a changeover
+                lit = md.new_bool_var(f"sc{i}_{k}")
+                md.add(chg >= 1).only_enforce_if(lit)
+                md.add(chg == 0).only_enforce_if(lit.Not())
+                self._aux.append(("setup_on", i, k, lit, None, None))
             cs = md.new_int_var(-H, H, f"ss{i}_{k}")
             self._enforce(md.add(cs == self.start[i] - chg), lit)
             ce = md.new_int_var(-H, 2 * H, f"se{i}_{k}")
@@ -469,9 +541,22 @@ class CpSub:
             on = hint.machine[i] == k
             chg = hint.changeover[i] if on else 0
             s, r = inst.mode_of[i][k]
+            if on:
+                dur = hint.end[i] - hint.start[i]
+            else:  # what the model's constraints give an absent operation
+                fixed_dur = self.dur.get((i, k), s + r)
+                dur = fixed_dur if isinstance(fixed_dur, int) else s + r
+            if kind == "setup_on":
+                md.add_hint(v1, chg > 0)
+                continue
+            if kind == "dur":
+                md.add_hint(v1, dur)
+                for off, b_off in v2:
+                    md.add_hint(b_off, on and dur == s + r + off)
+                continue
             md.add_hint(v1, hint.start[i] - chg)
             if kind == "occ":
-                md.add_hint(v2, chg + s + r)
+                md.add_hint(v2, chg + dur)
             else:
                 md.add_hint(v2, chg + s)
                 md.add_hint(v3, hint.start[i] + s)

@@ -186,8 +186,7 @@ def machine_dispatch(
             best = min(ready, key=lambda i: (score(i, k, t, inst.chg(k, prev_cls, inst.op_class[i])), i))
         spot = tl.probe(best, k, ready_at[best])
         dl = tl.deadline[best]
-        s, r = inst.mode_of[best][k]
-        if spot is None or (dl is not None and spot[0] + s + r > dl):
+        if spot is None or (dl is not None and spot[4] > dl):
             waiting.discard(best)  # cannot go here; another eligible machine must take it
             if not any(best in queue[q] for q, _, _ in inst.modes[best]):
                 raise tl.no_room(best)

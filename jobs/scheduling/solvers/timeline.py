@@ -33,12 +33,13 @@ class Timeline:
             if fx is None:
                 continue
             k, start = fx
-            s, r = inst.mode_of[i][k]
-            self.sched.machine[i], self.sched.start[i], self.sched.end[i] = k, start, start + s + r
+            end = inst.end_time(i, k, start)
+            assert end is not None  # fixed: start + setup + run
+            self.sched.machine[i], self.sched.start[i], self.sched.end[i] = k, start, end
             self.fixed_on[k].append(i)
             if inst.fixture[i] >= 0:
                 worst = max((inst.chg(k, c, inst.op_class[i]) for c in self._classes_on(k)), default=0)
-                insort(self.fixture_busy[inst.fixture[i]], (start - worst, start + s + r))
+                insort(self.fixture_busy[inst.fixture[i]], (start - worst, end))
             for p, wait in inst.preds[i]:
                 if inst.fixed[p] is None:
                     limit = start - wait
@@ -61,11 +62,10 @@ class Timeline:
                 t = e
         return t
 
-    def probe(self, i: int, k: int, ready: int) -> tuple[int, int, int, int] | None:
-        """Earliest ``(start, changeover, last_before, fixed_passed)`` of op ``i`` on machine ``k``."""
+    def probe(self, i: int, k: int, ready: int) -> tuple[int, int, int, int, int] | None:
+        """Earliest ``(start, changeover, last_before, fixed_passed, end)`` of op ``i`` on machine ``k``."""
         inst = self.inst
         setup, run = inst.mode_of[i][k]
-        dur = setup + run
         cal = inst.calendars[k]
         free, last, ptr = self.free[k], self.last[k], self.fixed_ptr[k]
         fixed_on = self.fixed_on[k]
@@ -80,16 +80,18 @@ class Timeline:
             x = cal.earliest_start(lo, c, setup, run)
             if x is None:
                 return None
+            end = cal.finish(x, setup, run)
+            assert end is not None  # earliest_start only returns starts that finish
             if ptr < len(fixed_on):
                 fx = fixed_on[ptr]
                 fstart = self.sched.start[fx]
-                if x + dur + inst.chg(k, cls, inst.op_class[fx]) > fstart:
+                if end + inst.chg(k, cls, inst.op_class[fx]) > fstart:
                     free, last, ptr = self.sched.end[fx], fx, ptr + 1
                     continue
             if busy:
                 # uses of one fixture never overlap, so sorted by start they are sorted by end:
                 # only the last intervals starting before our end can conflict
-                j = bisect_left(busy, (x + dur, NEG))
+                j = bisect_left(busy, (end, NEG))
                 conflict = None
                 for _, be in busy[max(0, j - 2) : j]:
                     if be > x - c:
@@ -97,26 +99,25 @@ class Timeline:
                 if conflict is not None:
                     t = max(t, conflict + c)
                     continue
-            return x, c, last, ptr
+            return x, c, last, ptr, end
         return None
 
-    def commit(self, i: int, k: int, placed: tuple[int, int, int, int]) -> None:
+    def commit(self, i: int, k: int, placed: tuple[int, int, int, int, int]) -> None:
         inst = self.inst
-        x, c, last, ptr = placed
+        x, c, last, ptr, end = placed
         for q in range(self.fixed_ptr[k], ptr):  # settle the changeovers of passed fixed ops
             fx = self.fixed_on[k][q]
             prev = self.last[k] if q == self.fixed_ptr[k] else self.fixed_on[k][q - 1]
             self.sched.changeover[fx] = inst.chg_ops(k, prev, fx)
             self.done[fx] = True
-        setup, run = inst.mode_of[i][k]
         s = self.sched
-        s.machine[i], s.start[i], s.end[i], s.changeover[i] = k, x, x + setup + run, c
+        s.machine[i], s.start[i], s.end[i], s.changeover[i] = k, x, end, c
         self.done[i] = True
-        self.free[k] = x + setup + run
+        self.free[k] = end
         self.last[k] = i
         self.fixed_ptr[k] = ptr
         if inst.fixture[i] >= 0:
-            insort(self.fixture_busy[inst.fixture[i]], (x - c, x + setup + run))
+            insort(self.fixture_busy[inst.fixture[i]], (x - c, end))
 
     def finish(self) -> Schedule:
         """Settle the changeovers of fixed operations after the last placed one."""
@@ -137,13 +138,13 @@ class Timeline:
         ready = self.ready_time(i)
         best = None
         best_key = None
-        for k, s, r in inst.modes[i]:
+        for k, _, _ in inst.modes[i]:
             if machines is not None and k not in machines:
                 continue
             placed = self.probe(i, k, ready)
             if placed is None:
                 continue
-            end = placed[0] + s + r
+            end = placed[4]
             if self.deadline[i] is not None and end > self.deadline[i]:
                 continue
             key = (end, placed[1], k)
@@ -158,4 +159,10 @@ class Timeline:
         ks = [inst.machine_ids[k] for k, _, _ in inst.modes[i]]
         names = ", ".join(ks[:5]) + (f" and {len(ks) - 5} more" if len(ks) > 5 else "")
         why = "the calendars end" if self.deadline[i] is None else "a fixed later operation of its job"
-        return InfeasibleError(f"operation {inst.op_ids[i]!r} does not fit on {names} before {why}")
+        message = f"operation {inst.op_ids[i]!r} does not fit on {names} before {why}"
+        cals = [(inst.calendars[k], s + r) for k, s, r in inst.modes[i]]
+        if not inst.runs_resume and all(not c.always and d > max(b - a for a, b in c.available) for c, d in cals):
+            message += (
+                " (it is longer than any working window; runs_resume_after_breaks lets a run go on after a break)"
+            )
+        return InfeasibleError(message)

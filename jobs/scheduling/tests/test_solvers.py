@@ -8,6 +8,7 @@ never on timings.
 import pytest
 
 from jobs.scheduling import (
+    ChangeoverRule,
     Job,
     Machine,
     Mode,
@@ -190,3 +191,39 @@ def test_a_fixed_operation_may_span_a_break_and_the_rest_respects_the_calendar()
     for solver in ("edd", "cpsat"):
         s = run(problem, solver).solution.assignments
         assert s["A/10"].start == 30 and s["B/10"].start == 200
+
+
+@pytest.mark.parametrize("solver", ["atcs", "cpsat", "auto"])
+def test_a_greedy_order_that_runs_out_of_calendar_does_not_fail_the_run(solver):
+    # LONG fits only in the first shift; ATCS would start the heavy SHORT job first and leave
+    # LONG nowhere. The run still returns a plan (EDD's) instead of "does not fit".
+    problem = Problem(
+        [Machine("M1", "MILL", [Window(0, 120), Window(200, 260)])],
+        [Job("LONG", due=200), Job("SHORT", weight=3)],
+        [Operation("LONG/10", "LONG", [Mode("M1", 0, 110)]), Operation("SHORT/10", "SHORT", [Mode("M1", 0, 30)])],
+    )
+    result = run(problem, solver)
+    assert result.solution.assignments["LONG/10"].start == 0
+
+
+def test_cpsat_proves_the_optimum_when_a_run_without_setup_starts_in_lights_out_time():
+    # after a 10-minute fixture change, A runs 10-130 into the lights-out window and B (same
+    # fixture: no changeover, no setup) starts at 130 in lights-out time: valid, and optimal
+    plate = Setup(fixture="PLATE")
+    problem = Problem(
+        [
+            Machine(
+                "M1", "MILL", [Window(0, 100), Window(100, 400, attended=False)], initial_setup=Setup(fixture="VISE")
+            )
+        ],
+        [Job("A"), Job("B")],
+        [
+            Operation("A/10", "A", [Mode("M1", 0, 120)], setup=plate),
+            Operation("B/10", "B", [Mode("M1", 0, 150)], setup=plate),
+        ],
+        changeover_rules=[ChangeoverRule("fixture", "*", "*", 10)],
+        objective=Objective.makespan_only(),
+    )
+    result = run(problem, "cpsat")
+    assert result.figures.makespan == 280
+    assert result.status == "optimal"
