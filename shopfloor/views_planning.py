@@ -82,7 +82,8 @@ def _saving(value: float, baseline: float, *, minutes: bool, better: str = "save
         return "same as EDD", None
     amount = _minutes_text(abs(difference)) if minutes else f"{abs(difference):g}"
     if baseline:
-        amount += f" ({abs(difference) / baseline:.0%})"
+        share = abs(difference) / baseline
+        amount += f" ({share:.0%})" if share >= .005 else " (<1%)"
     return (better.format(amount), True) if difference > 0 else (worse.format(amount), False)
 
 
@@ -169,7 +170,7 @@ class Gantt:
     ticks: list[Tick]
     starts_at: dt.datetime
     ends_at: dt.datetime
-    width_px: int  # about 56 px a day, so that a day's operations can be read; the page scrolls sideways
+    width_px: int  # about 240 px a day, so that a day's operations can be read; the Gantt scrolls sideways
 
 
 def job_hue(number: str) -> int:
@@ -251,7 +252,7 @@ def gantt_build(rows: list[EntryRow], starts_at: dt.datetime | None) -> Gantt | 
         ticks.append(Tick(percent(midnight), label))
         day += dt.timedelta(days=step)
     return Gantt(rows=sorted(machines.values(), key=lambda r: r.machine_code), ticks=ticks, starts_at=start,
-                 ends_at=end, width_px=min(max(900, round(span / 86400 * 56)), 6000))
+                 ends_at=end, width_px=min(max(900, round(span / 86400 * 240)), 10000))
 
 
 # Contexts and answers.
@@ -301,6 +302,9 @@ def run_context(request, run: ScheduleRun, *, error: ApplicationError | None = N
         "rows": rows,
         "gantt": gantt_build(rows, run_starts_at(run)),
         "late_count": sum(row.late for row in rows),
+        # the published run drives the floor: moves happen in a run started from it
+        "movable": (request.user.has_perm("jobs.change_scheduleentry") and run.status == ScheduleRunStatus.SUCCEEDED
+                    and not run.published),
         "error": None if error_entry_id else error,
         "entry_error": error if error_entry_id else None,
         "error_entry_id": error_entry_id,

@@ -207,6 +207,8 @@ def test_publishing_from_the_board_moves_the_published_mark(client, planner, run
     assert "published-mark" in row(body, second) and "published-mark" not in row(body, run)
     assert f'id="publish-{run.pk}"' in body and f'id="publish-{second.pk}"' not in body
     assert list(ScheduleRun.objects.filter(published=True)) == [second]
+    page = client.get(f"/planning/runs/{second.pk}/").content.decode()  # the floor follows it: no moves there
+    assert 'id="run-published"' in page and "move-form" not in page and "lock-button" in page
 
 
 # Who may do what.
@@ -275,7 +277,7 @@ def test_the_gantt_draws_each_operation_on_its_machine_with_changeover_late_and_
     assert 'class="gantt-tick labelled"' in html
 
     assert 'data-late="true"' in entry_row(html, key(floor.mill)) and "late" in text(entry_row(html, key(floor.mill)))
-    assert "🔒 locked" in text(entry_row(html, key(floor.mill)))
+    assert "▣ Locked" in text(entry_row(html, key(floor.mill)))
     assert "1 late operation" in text(html)
     assert f'id="publish-{run.pk}"' in html and 'id="rerun-form"' in html and 'id="problem-download"' in html
 
