@@ -351,7 +351,7 @@ def _optional_id(value: str, *, field_name: str, message: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not value.isdigit() or len(value) > 18:  # ids are 64-bit: beyond, the database refuses the lookup
         raise ApplicationError(message, field=field_name)
     return int(value)
 
@@ -457,6 +457,8 @@ def parse_local_datetime(value: str) -> dt.datetime:
                                field="starts_at") from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    if abs(moment - timezone.now()) > dt.timedelta(days=3653):  # a typo in the year, not a plan
+        raise ApplicationError("Give a start within ten years of today.", field="starts_at")
     return moment
 
 

@@ -169,6 +169,7 @@ def test_starting_a_run_shows_it_queued_and_a_second_one_is_refused_in_the_form(
     ({"weight_tardiness": "1"}, "weights", "Give three whole weights"),
     ({"base_run": "latest"}, "base_run", "Choose a run to start from."),
     ({"base_run": "987654"}, "base_run", "Run 987654 is not a finished run to start from."),
+    ({"base_run": "99999999999999999999"}, "base_run", "Choose a run to start from."),
 ])
 def test_bad_figures_in_the_run_form_are_refused_next_to_their_field(client, planner, floor, changes, field, message):
     client.force_login(planner)
@@ -332,6 +333,8 @@ def test_moving_an_operation_to_another_eligible_machine_locks_it_there_and_asks
 @pytest.mark.parametrize(("form", "status", "message"), [
     ({"starts_at": "next tuesday"}, 400, "Give the start as a date and a time"),
     ({"starts_at": ""}, 400, "Give the start as a date and a time"),
+    ({"starts_at": "9999-12-31T23:59"}, 400, "Give a start within ten years"),
+    ({"machine": "99999999999999999999"}, 400, "Choose a machine."),
     ({"machine": "vf2"}, 400, "Choose a machine."),
     ({"machine": ""}, 400, "Choose a machine."),
     pytest.param({"starts_at": "2020-01-06T08:00"}, 400, "Choose a start in the future.", marks=ENTRY_LOCK_BUG),
@@ -389,6 +392,7 @@ def test_the_problem_downloads_as_the_engine_json_with_the_operations(client, pl
 
 @pytest.mark.parametrize(("method", "url"), [
     ("get", "/planning/runs/987654/"),
+    ("get", "/planning/runs/99999999999999999999/"),
     ("get", "/planning/runs/987654/progress/"),
     ("get", "/planning/runs/987654/problem.json"),
     ("post", "/planning/runs/987654/publish/"),
