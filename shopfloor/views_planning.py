@@ -75,12 +75,16 @@ def _minutes_text(minutes: float) -> str:
     return f"{'-' if minutes < 0 else ''}{hours} h {rest:02d} min"
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def _saving(value: float, baseline: float, *, minutes: bool, better: str = "saves {}",
             worse: str = "{} more") -> tuple[str, bool | None]:
     difference = baseline - value
     if not difference:
         return "same as EDD", None
-    amount = _minutes_text(abs(difference)) if minutes else f"{abs(difference):g}"
+    amount = _minutes_text(abs(difference)) if minutes else _number(abs(difference))
     if baseline:
         share = abs(difference) / baseline
         amount += f" ({share:.0%})" if share >= .005 else " (<1%)"
@@ -108,7 +112,7 @@ def run_figures(run: ScheduleRun) -> list[Figure]:
     for key, label, minutes in (("changeover_minutes", "Changeover", True), ("tardy_jobs", "Tardy jobs", False),
                                 ("weighted_tardiness", "Weighted tardiness", False)):
         def shown(value, minutes=minutes):
-            return _minutes_text(value) if minutes else f"{value:g}"
+            return _minutes_text(value) if minutes else _number(value)
         figures.append(Figure(label, shown(mine[key]), shown(edd[key]),
                               *_saving(mine[key], edd[key], minutes=minutes)))
     saving = _saving(mine["makespan_minutes"], edd["makespan_minutes"], minutes=True,

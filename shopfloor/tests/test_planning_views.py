@@ -88,8 +88,8 @@ def key(operation) -> str:
 # The board of runs.
 
 def test_the_planner_sees_each_run_against_edd_with_its_saving_and_end_date(client, planner, run):
-    figures = {"changeover_minutes": 120, "tardy_jobs": 1, "weighted_tardiness": 300, "makespan_minutes": 600}
-    baseline = {"changeover_minutes": 300, "tardy_jobs": 1, "weighted_tardiness": 250, "makespan_minutes": 690}
+    figures = {"changeover_minutes": 120, "tardy_jobs": 1, "weighted_tardiness": 3000000, "makespan_minutes": 600}
+    baseline = {"changeover_minutes": 300, "tardy_jobs": 1, "weighted_tardiness": 2500000, "makespan_minutes": 690}
     ScheduleRun.objects.filter(pk=run.pk).update(figures=figures | {"solver": "atcs"},
                                                  baseline_figures=baseline | {"solver": "edd"})
     client.force_login(planner)
@@ -98,7 +98,7 @@ def test_the_planner_sees_each_run_against_edd_with_its_saving_and_end_date(clie
     assert "Changeover" in text(html) and "Tardy jobs" in text(html)
     assert "2 h 00 min EDD 5 h 00 min saves 3 h 00 min (60%)" in shown
     assert "1 EDD 1 same as EDD" in shown
-    assert "300 EDD 250 50 (20%) more" in shown
+    assert "3,000,000 EDD 2,500,000 500,000 (20%) more" in shown
     start = dt.datetime.fromisoformat(run.parameters["starts_at"])
     ends, edd_ends = (f"{timezone.localtime(start + dt.timedelta(minutes=m)):%a %d %b %H:%M}" for m in (600, 690))
     assert f"{ends} EDD {edd_ends} ends 1 h 30 min (13%) earlier" in shown
