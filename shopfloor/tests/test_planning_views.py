@@ -8,7 +8,6 @@ import re
 from html import unescape
 
 import pytest
-from django.db import NotSupportedError
 from django.utils import timezone
 
 from jobs.choices import ScheduleRunStatus
@@ -21,14 +20,6 @@ from tests.factories import JobFactory
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-# jobs.services._editable_entry locks with select_for_update() while ScheduleEntry's default ordering joins the
-# nullable machine: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join, so every lock and move
-# fails. The fix belongs to the services' owner: select_for_update(of=("self",)) there. Strict, so that these
-# tests fail once it lands and this mark can go.
-ENTRY_LOCK_BUG = pytest.mark.xfail(raises=NotSupportedError, strict=True,
-                                   reason="schedule_entry_lock/move: FOR UPDATE on the nullable side of an outer join")
 
 
 def text(html: str) -> str:
@@ -283,7 +274,6 @@ def test_the_gantt_draws_each_operation_on_its_machine_with_changeover_late_and_
     assert f'id="publish-{run.pk}"' in html and 'id="rerun-form"' in html and 'id="problem-download"' in html
 
 
-@ENTRY_LOCK_BUG
 def test_lock_and_unlock_round_trip(client, planner, floor, run):
     entry = ScheduleEntry.objects.get(run=run, operation=floor.turn)
     client.force_login(planner)
@@ -303,7 +293,6 @@ def test_lock_and_unlock_round_trip(client, planner, floor, run):
     assert ScheduleEntry.objects.get(pk=entry.pk).locked
 
 
-@ENTRY_LOCK_BUG
 def test_moving_an_operation_to_another_eligible_machine_locks_it_there_and_asks_for_a_re_run(
         client, planner, floor, run):
     entry = ScheduleEntry.objects.get(run=run, operation=floor.mill)
@@ -337,8 +326,8 @@ def test_moving_an_operation_to_another_eligible_machine_locks_it_there_and_asks
     ({"machine": "99999999999999999999"}, 400, "Choose a machine."),
     ({"machine": "vf2"}, 400, "Choose a machine."),
     ({"machine": ""}, 400, "Choose a machine."),
-    pytest.param({"starts_at": "2020-01-06T08:00"}, 400, "Choose a start in the future.", marks=ENTRY_LOCK_BUG),
-    pytest.param({"machine": "lathe"}, 400, "cannot run on that machine", marks=ENTRY_LOCK_BUG),
+    ({"starts_at": "2020-01-06T08:00"}, 400, "Choose a start in the future."),
+    ({"machine": "lathe"}, 400, "cannot run on that machine"),
 ])
 def test_a_refused_move_is_shown_on_its_row_and_changes_nothing(client, planner, floor, run, form, status, message):
     entry = ScheduleEntry.objects.get(run=run, operation=floor.mill)
@@ -445,7 +434,6 @@ def test_page_queries_stay_the_same_with_ten_times_the_entries_and_more_runs(
     ])
 
 
-@ENTRY_LOCK_BUG
 def test_lock_queries_stay_the_same_with_ten_times_the_entries(client, django_assert_max_num_queries, planner, floor,
                                                                  shifts):
     def requests(run):
