@@ -6,6 +6,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -17,7 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 
 from jobs.choices import OPERATION_ACTIONS, Activity, JobStatus, OperationStatus, StepKind
-from jobs.models import Job, JobOperation, JobOperationMachine, LabourEntry, ScheduleEntry
+from jobs.models import Job, JobOperation, JobOperationMachine, LabourEntry, ScheduleEntry, ScheduleRun
 
 
 def job_list() -> QuerySet[Job]:
@@ -137,3 +138,22 @@ def operation_quantities(operation: JobOperation) -> dict[str, int]:
         good=Coalesce(Sum("quantity_good"), 0), scrap=Coalesce(Sum("quantity_scrap"), 0),
         rework=Coalesce(Sum("quantity_rework"), 0),
     )
+
+
+# The planner board's reads.
+
+def schedule_run_list() -> QuerySet[ScheduleRun]:
+    """Runs, newest first, with who asked and who published; the problem snapshot (large) is left out."""
+    return (ScheduleRun.objects.select_related("requested_by", "published_by").defer("problem")
+            .order_by("-created_at", "-pk"))
+
+
+def schedule_entry_list(*, run_id: int) -> QuerySet[ScheduleEntry]:
+    """The entries of one run by machine and start, with their job, part and the active machines each
+    could move to: three queries whatever their number."""
+    options = JobOperationMachine.objects.filter(machine__active=True).select_related("machine").order_by(
+        "rank", "machine__code")
+    return (ScheduleEntry.objects.filter(run_id=run_id)
+            .select_related("machine", "operation__job__part_revision__part")
+            .prefetch_related(Prefetch("operation__machine_options", queryset=options))
+            .order_by("machine__code", "starts_at", "pk"))

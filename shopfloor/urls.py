@@ -1,6 +1,14 @@
 from django.urls import path
 
-from shopfloor import views, views_board, views_quality, views_reports, views_terminal, views_travelers
+from shopfloor import (
+    views,
+    views_board,
+    views_planning,
+    views_quality,
+    views_reports,
+    views_terminal,
+    views_travelers,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -39,6 +47,15 @@ urlpatterns = [
     path("quality/nonconformances/", views_quality.quality_nonconformances, name="quality-nonconformances"),
     path("quality/nonconformances/<int:nc_id>/<slug:action>/", views_quality.quality_nc_action,
          name="quality-nc-action"),
+    # Planning: schedule runs against the EDD baseline, a run's Gantt, lock, move, publish.
+    path("planning/", views_planning.planning, name="planning"),
+    path("planning/runs/", views_planning.planning_run_request, name="planning-run-request"),
+    path("planning/runs/<int:run_id>/", views_planning.planning_run, name="planning-run"),
+    path("planning/runs/<int:run_id>/progress/", views_planning.planning_run_progress, name="planning-run-progress"),
+    path("planning/runs/<int:run_id>/problem.json", views_planning.planning_run_problem, name="planning-run-problem"),
+    path("planning/runs/<int:run_id>/<slug:action>/", views_planning.planning_run_action, name="planning-run-action"),
+    path("planning/entries/<int:entry_id>/lock/", views_planning.planning_entry_lock, name="planning-entry-lock"),
+    path("planning/entries/<int:entry_id>/move/", views_planning.planning_entry_move, name="planning-entry-move"),
     path("reports/", views_reports.reports_index, name="reports"),
     path("reports/weekly.pdf", views_reports.weekly_summary, name="report-weekly"),
     path("reports/export/<slug:table>.<str:fmt>", views_reports.report_export, name="report-export"),
