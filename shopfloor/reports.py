@@ -21,6 +21,7 @@ interval counts up to now.
 import csv
 import datetime as dt
 import io
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -265,7 +266,139 @@ def bucket_key(bucket: str, day: dt.date, shift: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The time model in SQL: state intervals x windows, clipped with GREATEST/LEAST, summed per state
+# The time model in SQL: every state interval clipped to the calendar in one pass over the events
+#
+# PostgreSQL: the planned time of a calendar is a step function; its running total
+#   F(x) = planned seconds before instant x
+# is piecewise linear (slope 1 inside a window, 0 outside), so the planned part of an interval [s, t) is
+# F(t) - F(s): two lookups, no join with the windows. F is sent as three sorted arrays (boundaries, base,
+# slope; F(x) = base[i] + slope[i] * x with i = width_bucket(x, boundaries), a binary search). Every
+# (calendar, bucket label) gets its own stretch of one number line (an offset per machine), so one array
+# serves all calendars and the query reads the events table once, like a plain GROUP BY machine.
+# Time buckets (day, week, month) split an interval at their edges; shift buckets are labels (one F each).
+# Times are float seconds from the period start: exact for whole seconds, to the microsecond otherwise.
+
+TIME_BUCKETS = ("day", "week", "month")
+
+
+def _time_buckets(start: dt.datetime, end: dt.datetime, bucket: str) -> tuple[list[str], list[float]]:
+    """Labels of the day/week/month buckets in [start, end) and their edges in seconds from `start`."""
+    labels: list[str] = []
+    edges: list[float] = []
+    day = timezone.localtime(start).date()
+    while _local_midnight(day) < end:
+        label = bucket_key(bucket, day, "")
+        if not labels or labels[-1] != label:
+            labels.append(label)
+            edges.append(max(_local_midnight(day).timestamp() - start.timestamp(), 0.0))
+        day += dt.timedelta(days=1)
+    edges.append(end.timestamp() - start.timestamp())
+    return labels, edges
+
+
+def _running_planned_time(slots: list[list[tuple[float, float]]], span: float) -> tuple[list, list, list]:
+    """F of each slot (a calendar and a label) laid end to end: slot n covers [n * span, (n + 1) * span).
+    Returns (boundaries, base, slope), sorted; overlapping windows of one slot count once."""
+    boundaries, base, slope = [-1.0], [0.0], [0.0]
+    for slot, spans in enumerate(slots):
+        offset = slot * span
+        boundaries.append(offset - 0.5)  # the slot starts at 0 planned seconds
+        base.append(0.0)
+        slope.append(0.0)
+        total = 0.0
+        merged: list[list[float]] = []
+        for w_start, w_end in sorted(spans):
+            if merged and w_start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], w_end)
+            else:
+                merged.append([w_start, w_end])
+        for w_start, w_end in merged:
+            boundaries += [offset + w_start, offset + w_end]
+            base += [total - (offset + w_start), total + (w_end - w_start)]
+            slope += [1.0, 0.0]
+            total += w_end - w_start
+    return boundaries, base, slope
+
+
+def _state_seconds_postgresql(*, machines: dict[int, int], windows: list[tuple], start, end, now,
+                              bucket: str) -> list[tuple]:
+    epoch = start.timestamp()
+    span = float(math.ceil(end.timestamp() - epoch) + 10)
+    calendar_ids = sorted(set(machines.values()))
+    calendar_index = {calendar_id: n for n, calendar_id in enumerate(calendar_ids)}
+    day_label = next((label for kind, _, label in windows if kind == "day"), "period")
+    if bucket in TIME_BUCKETS:
+        labels, edges = _time_buckets(start, end, bucket)
+        slot_labels = [""]
+    else:
+        labels, edges = [day_label], [0.0, end.timestamp() - epoch]
+        slot_labels = sorted({label for kind, _, label in windows if kind == "cal"}) or [day_label]
+    label_index = {label: n for n, label in enumerate(slot_labels)}
+    slots: list[list[tuple[float, float]]] = [[] for _ in range(len(calendar_ids) * len(slot_labels))]
+    for kind, window, label in windows:
+        if kind == "cal":
+            slot = calendar_index[window.calendar_id] * len(slot_labels) + label_index.get(label, 0)
+            slots[slot].append((window.start.timestamp() - epoch, window.end.timestamp() - epoch))
+    boundaries, base, slope = _running_planned_time(slots, span)
+    offsets = [0.0] * max(machines)  # by machine id (ids are few and small: one per machine of the shop)
+    for machine_id, calendar_id in machines.items():
+        offsets[machine_id - 1] = calendar_index[calendar_id] * len(slot_labels) * span
+    every_machine = len(machines) == Machine.objects.count()  # then a plain scan, no id list
+    machine_filter = "" if every_machine else "e.machine_id = ANY(%(machines)s) AND"
+    if bucket in TIME_BUCKETS:  # an interval over a bucket edge is split at it
+        pieces = """
+            SELECT machine_id, state, k, 0 AS slot, off,
+                   GREATEST(s, (%(edges)s::float8[])[k]) AS s, LEAST(t, (%(edges)s::float8[])[k + 1]) AS t
+            FROM ev CROSS JOIN LATERAL generate_series(width_bucket(s, %(edges)s::float8[]),
+                                                       LEAST(width_bucket(t, %(edges)s::float8[]), %(buckets)s)) k"""
+    elif len(slot_labels) > 1:  # every label of the interval's calendar
+        pieces = """
+            SELECT machine_id, state, 1 AS k, slot, off + slot * %(span)s AS off, s, t
+            FROM ev CROSS JOIN generate_series(0, %(slots)s - 1) slot"""
+    else:
+        pieces = "SELECT machine_id, state, 1 AS k, 0 AS slot, off, s, t FROM ev"
+    # OFFSET 0 keeps each step a step: PostgreSQL would otherwise repeat an expression at every use.
+    sql = f"""
+        WITH ev AS (
+            SELECT e.machine_id, e.state, (%(offsets)s::float8[])[e.machine_id] AS off,
+                   date_part('epoch', GREATEST(e.started_at, %(start)s)) - %(epoch)s AS s,
+                   date_part('epoch', LEAST(COALESCE(e.ended_at, %(now)s), %(end)s)) - %(epoch)s AS t
+            FROM machines_machinestateevent e
+            WHERE {machine_filter} e.started_at < %(end)s AND COALESCE(e.ended_at, %(now)s) > %(start)s
+            OFFSET 0
+        ),
+        pieces AS ({pieces} OFFSET 0),
+        found AS (
+            SELECT machine_id, state, k, slot, s, t, off + s AS xs, off + t AS xt,
+                   width_bucket(off + s, %(boundaries)s::float8[]) AS i,
+                   width_bucket(off + t, %(boundaries)s::float8[]) AS j
+            FROM pieces OFFSET 0
+        )
+        SELECT machine_id, k, slot, state,
+               SUM((%(base)s::float8[])[j] + (%(slope)s::float8[])[j] * xt
+                   - (%(base)s::float8[])[i] - (%(slope)s::float8[])[i] * xs),
+               SUM(t - s) FILTER (WHERE slot = 0)
+        FROM found GROUP BY machine_id, k, slot, state
+    """
+    params = {"offsets": offsets, "start": start, "end": end, "now": now, "epoch": epoch, "edges": edges,
+              "buckets": len(labels), "span": span, "slots": len(slot_labels), "boundaries": boundaries,
+              "base": base, "slope": slope, "machines": list(machines)}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One pass over the events: a parallel plan buys nothing on a shared host and costs a merge.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result = []
+    for machine_id, k, slot, state, planned, whole in rows:
+        time_label = labels[k - 1]
+        result.append((machine_id, "cal", time_label if bucket in TIME_BUCKETS else slot_labels[slot], state,
+                       float(planned or 0)))
+        if slot == 0:
+            result.append((machine_id, "day", time_label if bucket in TIME_BUCKETS else day_label, state,
+                           float(whole or 0)))
+    return result
+
+# SQLite (the embedded demo database, small): the windows as a VALUES list, joined to the intervals.
 
 
 def _window_values(windows: list[tuple]) -> tuple[str, list]:
@@ -273,81 +406,46 @@ def _window_values(windows: list[tuple]) -> tuple[str, list]:
     adapt = connection.ops.adapt_datetimefield_value
     rows, params = [], []
     for kind, window, bucket in windows:
-        if connection.vendor == "postgresql":
-            # wday: the window's local day (windows never cross midnight), the key of a hash join.
-            rows.append("(%s, %s::integer, %s, %s::timestamptz, %s::timestamptz, %s::date)")
-            params.extend([kind, window.calendar_id, bucket, window.start, window.end, window.day])
-        else:
-            rows.append("(%s, %s, %s, %s, %s)")
-            params.extend([kind, window.calendar_id, bucket, adapt(window.start), adapt(window.end)])
+        rows.append("(%s, %s, %s, %s, %s)")
+        params.extend([kind, window.calendar_id, bucket, adapt(window.start), adapt(window.end)])
     return ", ".join(rows), params
 
 
-def _state_seconds(*, machine_ids: list[int], windows: list[tuple], start, end, now) -> list[tuple]:
+def _state_seconds_sqlite(*, machine_ids: list[int], windows: list[tuple], start, end, now) -> list[tuple]:
     """Rows (machine_id, kind, bucket, state, seconds): each state interval clipped to each window it
     overlaps, open intervals up to now. One query; the database does the sums."""
-    if not windows or not machine_ids:
-        return []
     values, params = _window_values(windows)
     adapt = connection.ops.adapt_datetimefield_value
-    if connection.vendor == "postgresql":
-        tz = settings.TIME_ZONE
-        every_machine = len(machine_ids) == Machine.objects.count()  # then a plain scan, no id list
-        machine_filter = "" if every_machine else "e.machine_id = ANY(%s) AND"
-        # Each interval meets only the windows of the local days it spans: spread the intervals over their
-        # days first (materialized, so the planner cannot turn it into a range join over every window), then
-        # hash-join them to the windows on (calendar, day).
-        sql = f"""
-            WITH w(kind, calendar_id, bucket, ws, we, wday) AS (VALUES {values}),
-            e AS (
-                SELECT e.machine_id, m.calendar_id, e.state, e.started_at,
-                       COALESCE(e.ended_at, %s::timestamptz) AS ended_at,
-                       (GREATEST(e.started_at, %s::timestamptz) AT TIME ZONE %s)::date AS first_day,
-                       (LEAST(COALESCE(e.ended_at, %s::timestamptz), %s::timestamptz) AT TIME ZONE %s)::date AS last_day
-                FROM machines_machinestateevent e
-                JOIN machines_machine m ON m.id = e.machine_id
-                WHERE {machine_filter} e.started_at < %s::timestamptz
-                  AND COALESCE(e.ended_at, %s::timestamptz) > %s::timestamptz
-            ),
-            ed AS (
-                -- most intervals lie inside one day; only the others are spread over their days
-                SELECT machine_id, calendar_id, state, started_at, ended_at, first_day AS day
-                FROM e WHERE first_day = last_day
-                UNION ALL
-                SELECT machine_id, calendar_id, state, started_at, ended_at, d.day::date
-                FROM e CROSS JOIN LATERAL generate_series(first_day, last_day, interval '1 day') AS d(day)
-                WHERE first_day < last_day
-            )
-            SELECT ed.machine_id, w.kind, w.bucket, ed.state,
-                   SUM(EXTRACT(EPOCH FROM LEAST(ed.ended_at, w.we) - GREATEST(ed.started_at, w.ws)))
-            FROM ed JOIN w ON w.calendar_id = ed.calendar_id AND w.wday = ed.day
-            WHERE ed.started_at < w.we AND ed.ended_at > w.ws
-            GROUP BY ed.machine_id, w.kind, w.bucket, ed.state
-        """
-        all_params = [*params, now, start, tz, now, end, tz, *([] if every_machine else [machine_ids]),
-                      end, now, start]
-    else:
-        end_expr = "COALESCE(e.ended_at, %s)"
-        # julianday is a float of days: round each clipped interval to the millisecond.
-        seconds = f"ROUND((julianday(MIN({end_expr}, w.we)) - julianday(MAX(e.started_at, w.ws))) * 86400.0, 3)"
-        placeholders = ", ".join(["%s"] * len(machine_ids))
-        sql = f"""
-            WITH w(kind, calendar_id, bucket, ws, we) AS (VALUES {values})
-            SELECT e.machine_id, w.kind, w.bucket, e.state, SUM({seconds})
-            FROM machines_machinestateevent e
-            JOIN machines_machine m ON m.id = e.machine_id
-            JOIN w ON w.calendar_id = m.calendar_id AND e.started_at < w.we AND {end_expr} > w.ws
-            WHERE e.machine_id IN ({placeholders}) AND e.started_at < %s AND {end_expr} > %s
-            GROUP BY e.machine_id, w.kind, w.bucket, e.state
-        """
-        now_a = adapt(now)
-        all_params = [*params, now_a, now_a, *machine_ids, adapt(end), now_a, adapt(start)]
+    end_expr = "COALESCE(e.ended_at, %s)"
+    # julianday is a float of days: round each clipped interval to the millisecond.
+    seconds = f"ROUND((julianday(MIN({end_expr}, w.we)) - julianday(MAX(e.started_at, w.ws))) * 86400.0, 3)"
+    placeholders = ", ".join(["%s"] * len(machine_ids))
+    sql = f"""
+        WITH w(kind, calendar_id, bucket, ws, we) AS (VALUES {values})
+        SELECT e.machine_id, w.kind, w.bucket, e.state, SUM({seconds})
+        FROM machines_machinestateevent e
+        JOIN machines_machine m ON m.id = e.machine_id
+        JOIN w ON w.calendar_id = m.calendar_id AND e.started_at < w.we AND {end_expr} > w.ws
+        WHERE e.machine_id IN ({placeholders}) AND e.started_at < %s AND {end_expr} > %s
+        GROUP BY e.machine_id, w.kind, w.bucket, e.state
+    """
+    now_a = adapt(now)
+    all_params = [*params, now_a, now_a, *machine_ids, adapt(end), now_a, adapt(start)]
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # the sums are grouped in memory, not sorted on disk
-            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, all_params)
         return [(m, kind, bucket, state, float(secs or 0)) for m, kind, bucket, state, secs in cursor.fetchall()]
+
+
+def _state_seconds(*, machines: dict[int, int], windows: list[tuple], start, end, now, bucket: str) -> list[tuple]:
+    """Rows (machine_id, kind, bucket, state, seconds): each state interval clipped to the windows it
+    overlaps ("cal": the calendar's, "day": whole days), open intervals up to now. `machines` maps each
+    machine id to its calendar id. One query; the database does the sums."""
+    if not windows or not machines:
+        return []
+    if connection.vendor == "postgresql":
+        return [row for row in _state_seconds_postgresql(machines=machines, windows=windows, start=start, end=end,
+                                                         now=now, bucket=bucket) if row[4] or row[1] == "day"]
+    return _state_seconds_sqlite(machine_ids=list(machines), windows=windows, start=start, end=end, now=now)
 
 
 def _production(*, machine_ids, windows: list[tuple], kind: str) -> dict:
@@ -484,7 +582,8 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
             if calendar_id == machine.calendar_id:
                 per_machine[(machine.pk, bucket)].hours_24h += seconds
     for machine_id, kind, bucket, state, seconds in _state_seconds(
-        machine_ids=machine_ids, windows=windows, start=start, end=end, now=now
+        machines={m.pk: m.calendar_id for m in machines}, windows=windows, start=start, end=end, now=now,
+        bucket=filters.bucket,
     ):
         model = per_machine[(machine_id, bucket)]
         if kind == "day":
