@@ -21,7 +21,6 @@ interval counts up to now.
 import csv
 import datetime as dt
 import io
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -266,137 +265,74 @@ def bucket_key(bucket: str, day: dt.date, shift: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The time model in SQL: every state interval clipped to the calendar in one pass over the events
+# The time model in SQL
 #
-# PostgreSQL: the planned time of a calendar is a step function; its running total
-#   F(x) = planned seconds before instant x
-# is piecewise linear (slope 1 inside a window, 0 outside), so the planned part of an interval [s, t) is
-# F(t) - F(s): two lookups, no join with the windows. F is sent as three sorted arrays (boundaries, base,
-# slope; F(x) = base[i] + slope[i] * x with i = width_bucket(x, boundaries), a binary search). Every
-# (calendar, bucket label) gets its own stretch of one number line (an offset per machine), so one array
-# serves all calendars and the query reads the events table once, like a plain GROUP BY machine.
-# Time buckets (day, week, month) split an interval at their edges; shift buckets are labels (one F each).
-# Times are float seconds from the period start: exact for whole seconds, to the microsecond otherwise.
-
-TIME_BUCKETS = ("day", "week", "month")
+# PostgreSQL: every state interval carries the seconds its machine spent in each state before it
+# (`MachineStateEvent.seconds_before`, written with the interval). The seconds in a state up to an instant x,
+# C(x), are those totals of the interval in force at x plus its own part up to x: one index probe. The time
+# in a state inside a window [a, b) is C(b) - C(a), exact to the microsecond whatever the interval lengths,
+# and a window set costs one probe per machine and window edge (touching windows of a bucket are merged
+# first): a year of a 60-machine shop is tens of thousands of probes, not a million intervals.
 
 
-def _time_buckets(start: dt.datetime, end: dt.datetime, bucket: str) -> tuple[list[str], list[float]]:
-    """Labels of the day/week/month buckets in [start, end) and their edges in seconds from `start`."""
-    labels: list[str] = []
-    edges: list[float] = []
-    day = timezone.localtime(start).date()
-    while _local_midnight(day) < end:
-        label = bucket_key(bucket, day, "")
-        if not labels or labels[-1] != label:
-            labels.append(label)
-            edges.append(max(_local_midnight(day).timestamp() - start.timestamp(), 0.0))
-        day += dt.timedelta(days=1)
-    edges.append(end.timestamp() - start.timestamp())
-    return labels, edges
-
-
-def _running_planned_time(slots: list[list[tuple[float, float]]], span: float) -> tuple[list, list, list]:
-    """F of each slot (a calendar and a label) laid end to end: slot n covers [n * span, (n + 1) * span).
-    Returns (boundaries, base, slope), sorted; overlapping windows of one slot count once."""
-    boundaries, base, slope = [-1.0], [0.0], [0.0]
-    for slot, spans in enumerate(slots):
-        offset = slot * span
-        boundaries.append(offset - 0.5)  # the slot starts at 0 planned seconds
-        base.append(0.0)
-        slope.append(0.0)
-        total = 0.0
-        merged: list[list[float]] = []
-        for w_start, w_end in sorted(spans):
+def _window_edges(windows: list[tuple]) -> list[tuple]:
+    """(kind, calendar_id, bucket, instant, sign): +1 at each window's end, -1 at its start, touching or
+    overlapping windows of the same kind, calendar and bucket merged into one."""
+    spans: dict[tuple, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for kind, window, bucket in windows:
+        spans[(kind, window.calendar_id, bucket)].append((window.start, window.end))
+    edges = []
+    for (kind, calendar_id, bucket), items in spans.items():
+        merged: list[list[dt.datetime]] = []
+        for w_start, w_end in sorted(items):
             if merged and w_start <= merged[-1][1]:
                 merged[-1][1] = max(merged[-1][1], w_end)
             else:
                 merged.append([w_start, w_end])
         for w_start, w_end in merged:
-            boundaries += [offset + w_start, offset + w_end]
-            base += [total - (offset + w_start), total + (w_end - w_start)]
-            slope += [1.0, 0.0]
-            total += w_end - w_start
-    return boundaries, base, slope
+            edges.append((kind, calendar_id, bucket, w_start, -1))
+            edges.append((kind, calendar_id, bucket, w_end, 1))
+    return edges
 
 
-def _state_seconds_postgresql(*, machines: dict[int, int], windows: list[tuple], start, end, now,
-                              bucket: str) -> list[tuple]:
-    epoch = start.timestamp()
-    span = float(math.ceil(end.timestamp() - epoch) + 10)
-    calendar_ids = sorted(set(machines.values()))
-    calendar_index = {calendar_id: n for n, calendar_id in enumerate(calendar_ids)}
-    day_label = next((label for kind, _, label in windows if kind == "day"), "period")
-    if bucket in TIME_BUCKETS:
-        labels, edges = _time_buckets(start, end, bucket)
-        slot_labels = [""]
-    else:
-        labels, edges = [day_label], [0.0, end.timestamp() - epoch]
-        slot_labels = sorted({label for kind, _, label in windows if kind == "cal"}) or [day_label]
-    label_index = {label: n for n, label in enumerate(slot_labels)}
-    slots: list[list[tuple[float, float]]] = [[] for _ in range(len(calendar_ids) * len(slot_labels))]
-    for kind, window, label in windows:
-        if kind == "cal":
-            slot = calendar_index[window.calendar_id] * len(slot_labels) + label_index.get(label, 0)
-            slots[slot].append((window.start.timestamp() - epoch, window.end.timestamp() - epoch))
-    boundaries, base, slope = _running_planned_time(slots, span)
-    offsets = [0.0] * max(machines)  # by machine id (ids are few and small: one per machine of the shop)
-    for machine_id, calendar_id in machines.items():
-        offsets[machine_id - 1] = calendar_index[calendar_id] * len(slot_labels) * span
-    every_machine = len(machines) == Machine.objects.count()  # then a plain scan, no id list
-    machine_filter = "" if every_machine else "e.machine_id = ANY(%(machines)s) AND"
-    if bucket in TIME_BUCKETS:  # an interval over a bucket edge is split at it
-        pieces = """
-            SELECT machine_id, state, k, 0 AS slot, off,
-                   GREATEST(s, (%(edges)s::float8[])[k]) AS s, LEAST(t, (%(edges)s::float8[])[k + 1]) AS t
-            FROM ev CROSS JOIN LATERAL generate_series(width_bucket(s, %(edges)s::float8[]),
-                                                       LEAST(width_bucket(t, %(edges)s::float8[]), %(buckets)s)) k"""
-    elif len(slot_labels) > 1:  # every label of the interval's calendar
-        pieces = """
-            SELECT machine_id, state, 1 AS k, slot, off + slot * %(span)s AS off, s, t
-            FROM ev CROSS JOIN generate_series(0, %(slots)s - 1) slot"""
-    else:
-        pieces = "SELECT machine_id, state, 1 AS k, 0 AS slot, off, s, t FROM ev"
-    # OFFSET 0 keeps each step a step: PostgreSQL would otherwise repeat an expression at every use.
+def _state_seconds_postgresql(*, machines: dict[int, int], windows: list[tuple], now) -> list[tuple]:
+    edges = _window_edges(windows)
+    values = ", ".join(["(%s::integer, %s, %s, %s::timestamptz, %s::integer)"] * len(edges))
+    params: list[Any] = [value for edge in edges for value in (edge[1], edge[0], edge[2], edge[3], edge[4])]
+    every_machine = len(machines) == Machine.objects.count()
+    machine_filter = "" if every_machine else "AND m.id = ANY(%s)"
+    states = list(MachineState.values)
+    # C(x) per state, one column each: the totals before the interval in force at x, plus its own part
+    at_instant = ", ".join(
+        f"COALESCE((e.seconds_before ->> '{state}')::float8, 0) + CASE WHEN e.state = '{state}' THEN "
+        f"GREATEST(EXTRACT(EPOCH FROM LEAST(x.at, COALESCE(e.ended_at, %s)) - e.started_at)::float8, 0) "
+        f"ELSE 0 END AS s{n}" for n, state in enumerate(states))
+    sums = ", ".join(f"SUM(w.sign * c.s{n})" for n in range(len(states)))
     sql = f"""
-        WITH ev AS (
-            SELECT e.machine_id, e.state, (%(offsets)s::float8[])[e.machine_id] AS off,
-                   date_part('epoch', GREATEST(e.started_at, %(start)s)) - %(epoch)s AS s,
-                   date_part('epoch', LEAST(COALESCE(e.ended_at, %(now)s), %(end)s)) - %(epoch)s AS t
-            FROM machines_machinestateevent e
-            WHERE {machine_filter} e.started_at < %(end)s AND COALESCE(e.ended_at, %(now)s) > %(start)s
-            OFFSET 0
-        ),
-        pieces AS ({pieces} OFFSET 0),
-        found AS (
-            SELECT machine_id, state, k, slot, s, t, off + s AS xs, off + t AS xt,
-                   width_bucket(off + s, %(boundaries)s::float8[]) AS i,
-                   width_bucket(off + t, %(boundaries)s::float8[]) AS j
-            FROM pieces OFFSET 0
+        WITH w(calendar_id, kind, bucket, at, sign) AS (VALUES {values}),
+        c AS (
+            SELECT m.id AS machine_id, x.calendar_id, x.at, {at_instant}
+            FROM machines_machine m
+            JOIN (SELECT DISTINCT calendar_id, at FROM w) x ON x.calendar_id = m.calendar_id
+            CROSS JOIN LATERAL (
+                SELECT ev.state, ev.started_at, ev.ended_at, ev.seconds_before
+                FROM machines_machinestateevent ev
+                WHERE ev.machine_id = m.id AND ev.started_at <= x.at
+                ORDER BY ev.started_at DESC LIMIT 1
+            ) e
+            WHERE TRUE {machine_filter}
         )
-        SELECT machine_id, k, slot, state,
-               SUM((%(base)s::float8[])[j] + (%(slope)s::float8[])[j] * xt
-                   - (%(base)s::float8[])[i] - (%(slope)s::float8[])[i] * xs),
-               SUM(t - s) FILTER (WHERE slot = 0)
-        FROM found GROUP BY machine_id, k, slot, state
+        SELECT c.machine_id, w.kind, w.bucket, {sums}
+        FROM c JOIN w ON w.calendar_id = c.calendar_id AND w.at = c.at
+        GROUP BY c.machine_id, w.kind, w.bucket
     """
-    params = {"offsets": offsets, "start": start, "end": end, "now": now, "epoch": epoch, "edges": edges,
-              "buckets": len(labels), "span": span, "slots": len(slot_labels), "boundaries": boundaries,
-              "base": base, "slope": slope, "machines": list(machines)}
-    with transaction.atomic(), connection.cursor() as cursor:
-        # One pass over the events: a parallel plan buys nothing on a shared host and costs a merge.
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    params += [now] * len(states) + ([] if every_machine else [list(machines)])
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    result = []
-    for machine_id, k, slot, state, planned, whole in rows:
-        time_label = labels[k - 1]
-        result.append((machine_id, "cal", time_label if bucket in TIME_BUCKETS else slot_labels[slot], state,
-                       float(planned or 0)))
-        if slot == 0:
-            result.append((machine_id, "day", time_label if bucket in TIME_BUCKETS else day_label, state,
-                           float(whole or 0)))
-    return result
+    return [(machine_id, kind, bucket, state, float(seconds or 0))
+            for machine_id, kind, bucket, *by_state in rows for state, seconds in zip(states, by_state, strict=True)]
+
 
 # SQLite (the embedded demo database, small): the windows as a VALUES list, joined to the intervals.
 
@@ -443,8 +379,8 @@ def _state_seconds(*, machines: dict[int, int], windows: list[tuple], start, end
     if not windows or not machines:
         return []
     if connection.vendor == "postgresql":
-        return [row for row in _state_seconds_postgresql(machines=machines, windows=windows, start=start, end=end,
-                                                         now=now, bucket=bucket) if row[4] or row[1] == "day"]
+        # zero sums: instants of a bucket the machine never was in that state
+        return [row for row in _state_seconds_postgresql(machines=machines, windows=windows, now=now) if row[4]]
     return _state_seconds_sqlite(machine_ids=list(machines), windows=windows, start=start, end=end, now=now)
 
 
