@@ -58,8 +58,9 @@ from jobs.models import (
     ScheduleEntry,
     ScheduleRun,
 )
-from machines.choices import CalendarExceptionKind, MachineState
-from machines.models import CalendarException, Machine, MachineStateEvent, ShiftWindow
+from machines.choices import MachineState
+from machines.models import Machine, MachineStateEvent
+from machines.selectors import calendar_windows
 
 # Labour cost per operator hour, added to the machine's rate at release. Settable in settings.
 SHOP_LABOUR_RATE = Decimal(str(settings.SHOP_LABOUR_RATE))
@@ -185,55 +186,25 @@ class Window:
     def day(self) -> dt.date:
         return timezone.localtime(self.start).date()
 
-
-def _subtract(intervals: list[tuple], cut_start, cut_end) -> list[tuple]:
-    out = []
-    for start, end, shift in intervals:
-        if cut_end <= start or cut_start >= end:
-            out.append((start, end, shift))
-            continue
-        if start < cut_start:
-            out.append((start, cut_start, shift))
-        if cut_end < end:
-            out.append((cut_end, end, shift))
-    return out
+    @property
+    def seconds(self) -> float:
+        return self.end.timestamp() - self.start.timestamp()  # instants: right over a daylight-saving change
 
 
 def planned_windows(*, calendar_ids, start: dt.datetime, end: dt.datetime, shift: str = "") -> list[Window]:
-    """Each calendar's planned windows in [start, end), split at local midnight so that a night shift
-    belongs half to each day; closures removed and overtime added (higher priority last, so it wins)."""
-    windows = defaultdict(list)
-    for window in ShiftWindow.objects.filter(calendar_id__in=calendar_ids):
-        windows[(window.calendar_id, window.weekday)].append(window)
-    exceptions = defaultdict(list)
-    for exception in CalendarException.objects.filter(calendar_id__in=calendar_ids, starts_at__lt=end,
-                                                      ends_at__gt=start).order_by("priority", "starts_at"):
-        exceptions[exception.calendar_id].append(exception)
+    """Each calendar's planned windows in [start, end) (machines.selectors.calendar_windows, by shift), split
+    at local midnight so that a night shift belongs half to each day."""
     result = []
-    first_day = timezone.localtime(start).date() - dt.timedelta(days=1)  # a night shift from the day before
-    last_day = timezone.localtime(end).date()
-    for calendar_id in calendar_ids:
-        intervals = []
-        day = first_day
-        while day <= last_day:
-            for window in windows.get((calendar_id, day.weekday()), []):
-                w_start = timezone.make_aware(dt.datetime.combine(day, window.start_time))
-                end_day = day if window.end_time > window.start_time else day + dt.timedelta(days=1)
-                w_end = timezone.make_aware(dt.datetime.combine(end_day, window.end_time))
-                intervals.append((w_start, w_end, window.name))
-            day += dt.timedelta(days=1)
-        for exception in exceptions.get(calendar_id, []):
-            intervals = _subtract(intervals, exception.starts_at, exception.ends_at)
-            if exception.kind == CalendarExceptionKind.EXTRA:
-                intervals.append((exception.starts_at, exception.ends_at, "overtime"))
-        for w_start, w_end, name in sorted(intervals):
-            if shift and name != shift:
+    by_calendar = calendar_windows(calendar_ids=calendar_ids, start=start, end=end, by_shift=True)
+    for calendar_id, windows in by_calendar.items():
+        for window in windows:
+            if shift and window.shift != shift:
                 continue
-            w_start, w_end = max(w_start, start), min(w_end, end)
+            w_start, w_end = window.starts_at, window.ends_at
             while w_start < w_end:  # split at local midnight
                 midnight = _local_midnight(timezone.localtime(w_start).date() + dt.timedelta(days=1))
                 piece_end = min(w_end, midnight)
-                result.append(Window(calendar_id, name, w_start, piece_end))
+                result.append(Window(calendar_id, window.shift, w_start, piece_end))
                 w_start = piece_end
     return result
 
@@ -372,7 +343,7 @@ def _state_seconds_sqlite(*, machine_ids: list[int], windows: list[tuple], start
         return [(m, kind, bucket, state, float(secs or 0)) for m, kind, bucket, state, secs in cursor.fetchall()]
 
 
-def _state_seconds(*, machines: dict[int, int], windows: list[tuple], start, end, now, bucket: str) -> list[tuple]:
+def _state_seconds(*, machines: dict[int, int], windows: list[tuple], start, end, now) -> list[tuple]:
     """Rows (machine_id, kind, bucket, state, seconds): each state interval clipped to the windows it
     overlaps ("cal": the calendar's, "day": whole days), open intervals up to now. `machines` maps each
     machine id to its calendar id. One query; the database does the sums."""
@@ -509,7 +480,7 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
     calendar_day: dict[tuple[int, str], float] = defaultdict(float)
     for kind, window, bucket in windows:
         target = calendar_pot if kind == "cal" else calendar_day
-        target[(window.calendar_id, bucket)] += (window.end - window.start).total_seconds()
+        target[(window.calendar_id, bucket)] += window.seconds
     for machine in machines:
         for (calendar_id, bucket), seconds in calendar_pot.items():
             if calendar_id == machine.calendar_id:
@@ -519,7 +490,6 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
                 per_machine[(machine.pk, bucket)].hours_24h += seconds
     for machine_id, kind, bucket, state, seconds in _state_seconds(
         machines={m.pk: m.calendar_id for m in machines}, windows=windows, start=start, end=end, now=now,
-        bucket=filters.bucket,
     ):
         model = per_machine[(machine_id, bucket)]
         if kind == "day":
