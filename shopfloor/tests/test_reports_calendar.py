@@ -1,0 +1,119 @@
+"""The time model (SQL over the intervals' running totals) against a plain clipping in Python of every
+interval to every window of machines.selectors.calendar_windows: the reports and the scheduler share one
+calendar, and the database sums agree with it to the microsecond. Random status logs with odd minutes and
+microseconds, a night shift, a closure, overtime, the autumn daylight-saving night, an open last interval."""
+
+import datetime as dt
+import random
+from collections import defaultdict
+
+import pytest
+from django.utils import timezone
+
+from machines.choices import CalendarExceptionKind, MachineState
+from machines.models import Calendar, CalendarException, MachineStateEvent, ShiftWindow
+from machines.selectors import calendar_windows
+from shopfloor.reports import ReportFilter, time_model
+from tests.factories import MachineFactory
+
+pytestmark = pytest.mark.django_db
+
+FIRST, LAST = dt.date(2026, 10, 29), dt.date(2026, 11, 3)  # America/Chicago falls back on Sunday 1 November
+H = 3600.0
+
+
+def local(day: dt.date, hour: int, minute: int = 0, microsecond: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute, 0, microsecond)))
+
+
+NOW = local(LAST, 15, 7, 250_000)
+
+
+@pytest.fixture
+def shop():
+    calendar = Calendar.objects.create(name="Three shifts")
+    for weekday in range(7):
+        ShiftWindow.objects.create(calendar=calendar, name="first", weekday=weekday, start_time=dt.time(6, 30),
+                                   end_time=dt.time(14, 45))
+        ShiftWindow.objects.create(calendar=calendar, name="second", weekday=weekday, start_time=dt.time(14, 45),
+                                   end_time=dt.time(23, 10))
+        ShiftWindow.objects.create(calendar=calendar, name="night", weekday=weekday, start_time=dt.time(23, 10),
+                                   end_time=dt.time(5, 20), attended=False)
+    CalendarException.objects.create(calendar=calendar, kind=CalendarExceptionKind.CLOSED,
+                                     starts_at=local(dt.date(2026, 10, 30), 12, 5),
+                                     ends_at=local(dt.date(2026, 10, 31), 2, 40), priority=1)
+    CalendarException.objects.create(calendar=calendar, kind=CalendarExceptionKind.EXTRA, priority=2,
+                                     starts_at=local(dt.date(2026, 10, 30), 20),
+                                     ends_at=local(dt.date(2026, 10, 30), 22))
+    rng = random.Random(20261101)
+    machines = [MachineFactory(calendar=calendar) for _ in range(2)]
+    states = [s for s in MachineState.values]
+    for machine in machines:
+        moment = local(FIRST - dt.timedelta(days=1), 21, 13, 5)
+        while moment < NOW:
+            end = moment + dt.timedelta(minutes=rng.randint(1, 600), microseconds=rng.randint(0, 999_999))
+            open_ = end >= NOW
+            MachineStateEvent.objects.create(machine=machine, state=rng.choice(states), started_at=moment,
+                                             ended_at=None if open_ else end)
+            moment = end + (dt.timedelta(minutes=rng.choice([0, 0, 0, 17])))  # now and then a gap
+    return machines
+
+
+def clipped_in_python(machines, *, shift: str = "") -> dict[tuple[str, str], dict[str, float]]:
+    """Per (machine code, local day): POT and the seconds of each state inside the windows, by brute force."""
+    start, end = local(FIRST, 0), NOW
+    windows = calendar_windows(calendar_ids=[machines[0].calendar_id], start=start, end=end,
+                               by_shift=True)[machines[0].calendar_id]
+    pieces = []
+    for window in windows:
+        if shift and window.shift != shift:
+            continue
+        piece_start = window.starts_at
+        while piece_start < window.ends_at:
+            day = timezone.localtime(piece_start).date()
+            piece_end = min(window.ends_at, local(day + dt.timedelta(days=1), 0))
+            pieces.append((day, piece_start, piece_end))
+            piece_start = piece_end
+    result: dict = defaultdict(lambda: defaultdict(float))
+    for machine in machines:
+        events = list(MachineStateEvent.objects.filter(machine=machine))
+        for day, w_start, w_end in pieces:
+            totals = result[(machine.code, day.isoformat())]
+            totals["pot"] += w_end.timestamp() - w_start.timestamp()
+            for event in events:
+                overlap = min(event.ended_at or NOW, w_end).timestamp() - max(event.started_at, w_start).timestamp()
+                if overlap > 0:
+                    totals[event.state] += overlap
+    return result
+
+
+@pytest.mark.parametrize("shift", ["", "night"])
+def test_the_database_sums_agree_with_clipping_every_interval_in_python(shop, shift):
+    period = ReportFilter(date_from=FIRST, date_to=LAST, bucket="day", shift=shift)
+    models = time_model(period, now=NOW)
+    expected = clipped_in_python(shop, shift=shift)
+    assert {key for key, model in models.items() if model.pot} == {key for key, t in expected.items() if t["pot"]}
+    for key, totals in expected.items():
+        model = models[key]
+        delay = sum(totals[s] for s in (MachineState.IDLE, MachineState.UNKNOWN, MachineState.OFF_SHIFT))
+        assert model.pot == pytest.approx(totals["pot"], abs=1e-6)
+        assert model.apt == pytest.approx(totals[MachineState.RUNNING], abs=1e-6)
+        assert model.aust == pytest.approx(totals[MachineState.SETUP], abs=1e-6)
+        assert model.adot == pytest.approx(totals[MachineState.DOWN], abs=1e-6)
+        assert model.pdot == pytest.approx(totals[MachineState.PLANNED_DOWN], abs=1e-6)
+        assert model.adet == pytest.approx(delay, abs=1e-6)
+
+
+def test_the_night_the_clocks_go_back_has_nine_planned_hours():
+    calendar = Calendar.objects.create(name="Saturday night")
+    ShiftWindow.objects.create(calendar=calendar, name="night", weekday=5, start_time=dt.time(22),
+                               end_time=dt.time(6))
+    machine = MachineFactory(calendar=calendar)
+    saturday, sunday = dt.date(2026, 10, 31), dt.date(2026, 11, 1)
+    MachineStateEvent.objects.create(machine=machine, state=MachineState.RUNNING, started_at=local(saturday, 21),
+                                     ended_at=local(sunday, 7))
+    period = ReportFilter(date_from=saturday, date_to=sunday, machine_id=machine.pk)
+    [(_, model)] = time_model(period, now=local(sunday + dt.timedelta(days=2), 0)).items()
+    assert model.pot == model.apt == 9 * H  # 22:00 to 06:00 over a 25-hour Sunday
+    assert model.hours_24h == 49 * H and model.running_24h == 11 * H
+    assert model.kpis()["availability"] == 1.0
