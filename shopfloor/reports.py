@@ -79,8 +79,11 @@ DEFINITIONS: dict[str, str] = {
     "ADOT": "Actual unit down time: unplanned down time inside the planned operation time.",
     "AUBT": "Actual unit busy time = APT + AUST + ADET.",
     "Availability": "APT / PBT.",
-    "Effectiveness": "Planned run time per unit × produced quantity / APT. Planned run time per unit is the "
-                     "operation's cycle minutes on that machine (frozen at release) / parts per cycle.",
+    "Effectiveness": "Planned run time per unit × produced quantity / the running time in which those units were "
+                     "made. Planned run time per unit is the operation's cycle minutes on that machine (frozen at "
+                     "release) / parts per cycle. Units count by the day they were reported, so the running time "
+                     "is the whole day's (a lights-out cycle outside the shifts made parts too); with a shift, "
+                     "units and running time both count inside that shift's windows (APT).",
     "Quality ratio": "Good quantity / produced quantity (produced = good + scrap + rework). Quantities count "
                      "by the time they were reported: by day, or, with a shift, inside that shift's windows.",
     "OEE": "Availability × effectiveness × quality ratio.",
@@ -422,6 +425,8 @@ class TimeModel:
     scrap: float = 0.0
     rework: float = 0.0
     planned_run: float = 0.0
+    # running time in the same scope as the quantities (whole days, or the shift's windows): effectiveness
+    production_time: float = 0.0
 
     def add(self, other: "TimeModel") -> None:
         for key in self.__dataclass_fields__:
@@ -437,7 +442,7 @@ class TimeModel:
 
     def kpis(self) -> dict[str, float | None]:
         availability = ratio(self.apt, self.pbt)
-        effectiveness = ratio(self.planned_run, self.apt)
+        effectiveness = ratio(self.planned_run, self.production_time)
         quality = ratio(self.good, self.produced)
         oee = None if None in (availability, effectiveness, quality) else availability * effectiveness * quality
         net_availability = ratio(self.apt, self.pbt - self.aust)
@@ -508,6 +513,8 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
             case _:
                 model.adet += seconds
     production_kind = "cal" if filters.shift or filters.bucket == "shift" else "day"
+    for model in per_machine.values():
+        model.production_time = model.apt if production_kind == "cal" else model.running_24h
     for (machine_id, bucket), quantities in _production(machine_ids=machine_ids, windows=windows,
                                                         kind=production_kind).items():
         model = per_machine[(machine_id, bucket)]

@@ -6,10 +6,12 @@ microseconds, a night shift, a closure, overtime, the autumn daylight-saving nig
 import datetime as dt
 import random
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
 from machines.choices import CalendarExceptionKind, MachineState
 from machines.models import Calendar, CalendarException, MachineStateEvent, ShiftWindow
 from machines.selectors import calendar_windows
@@ -117,3 +119,20 @@ def test_the_night_the_clocks_go_back_has_nine_planned_hours():
     assert model.pot == model.apt == 9 * H  # 22:00 to 06:00 over a 25-hour Sunday
     assert model.hours_24h == 49 * H and model.running_24h == 11 * H
     assert model.kpis()["availability"] == 1.0
+
+
+def test_parts_made_by_a_cycle_outside_the_shifts_do_not_push_effectiveness_over_100(floor, operator):
+    lathe = floor.shop.lathe
+    monday = dt.date(2026, 6, 1)
+    ShiftWindow.objects.create(calendar=lathe.calendar, name="first", weekday=0, start_time=dt.time(6),
+                               end_time=dt.time(14))
+    MachineStateEvent.objects.create(machine=lathe, state=MachineState.RUNNING, started_at=local(monday, 4),
+                                     ended_at=local(monday, 8))  # lights-out from 4:00, the shift from 6:00
+    JobOperation.objects.filter(pk=floor.turn.pk).update(cycle_minutes=Decimal("10"), machine=lathe)
+    JobOperationMachine.objects.filter(operation=floor.turn).update(cycle_minutes=Decimal("10"))
+    ProductionEntry.objects.create(operator=operator, operation=floor.turn, machine=lathe, quantity_good=24,
+                                   recorded_at=local(monday, 8))  # 24 x 10 min = the 4 hours it ran
+    period = ReportFilter(date_from=monday, date_to=monday, machine_id=lathe.pk)
+    [(_, model)] = time_model(period, now=local(monday, 23)).items()
+    assert (model.apt, model.running_24h, model.planned_run) == (2 * H, 4 * H, 4 * H)
+    assert model.kpis()["effectiveness"] == 1.0  # not 4 h / 2 h
