@@ -42,7 +42,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, Least
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
 from jobs.choices import Activity, JobStatus, OperationStatus, StepKind
@@ -361,8 +361,8 @@ def _state_seconds(*, machines: dict[int, int], windows: list[tuple], start, end
 def _production(*, machine_ids, windows: list[tuple], kind: str) -> dict:
     """Per (machine, bucket): produced, good, scrap, rework and planned run seconds (standard cycle of
     the operation on that machine, frozen at release, per piece x pieces) of the entries recorded in the
-    windows of `kind`: whole days, or the calendar's windows when a shift is asked for. One query per bucket,
-    its windows merged into as few time ranges as they make."""
+    windows of `kind`: whole days (one query grouped by local day), or the calendar's windows when a shift
+    is asked for (one query per bucket, its windows merged into as few time ranges as they make)."""
     result: dict = defaultdict(lambda: defaultdict(float))
     if not windows or not machine_ids:
         return result
@@ -385,6 +385,29 @@ def _production(*, machine_ids, windows: list[tuple], kind: str) -> dict:
         output_field=FloatField(),
     )
     produced = F("quantity_good") + F("quantity_scrap") + F("quantity_rework")
+    aggregates = {
+        "produced": Sum(produced), "good": Sum("quantity_good"), "scrap": Sum("quantity_scrap"),
+        "rework": Sum("quantity_rework"),
+        "planned_run": Sum(ExpressionWrapper(Cast(produced, FloatField()) * per_piece_seconds,
+                                             output_field=FloatField())),
+    }
+    if kind == "day":  # whole local days, the same for every calendar: one query, grouped by day
+        days = [(window, bucket) for window_kind, window, bucket in windows if window_kind == "day"]
+        if not days:
+            return result
+        bucket_of = {window.day: bucket for window, bucket in days}
+        rows = (
+            ProductionEntry.objects.filter(machine_id__in=machine_ids,
+                                           recorded_at__gte=min(window.start for window, _ in days),
+                                           recorded_at__lt=max(window.end for window, _ in days))
+            .annotate(day=TruncDate("recorded_at", tzinfo=timezone.get_current_timezone()))
+            .values("machine_id", "day").annotate(**aggregates).order_by()
+        )
+        for row in rows:
+            target = result[(row["machine_id"], bucket_of[row["day"]])]
+            for key in aggregates:
+                target[key] += float(row[key] or 0)
+        return result
     calendars = dict(Machine.objects.filter(pk__in=machine_ids).values_list("pk", "calendar_id"))
     for bucket, by_calendar in spans.items():
         condition = Q()
@@ -396,12 +419,7 @@ def _production(*, machine_ids, windows: list[tuple], kind: str) -> dict:
         rows = (
             ProductionEntry.objects.filter(condition)
             .values("machine_id")
-            .annotate(
-                produced=Sum(produced), good=Sum("quantity_good"), scrap=Sum("quantity_scrap"),
-                rework=Sum("quantity_rework"),
-                planned_run=Sum(ExpressionWrapper(Cast(produced, FloatField()) * per_piece_seconds,
-                                                  output_field=FloatField())),
-            )
+            .annotate(**aggregates)
         )
         for row in rows:
             target = result[(row["machine_id"], bucket)]
