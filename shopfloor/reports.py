@@ -292,6 +292,8 @@ def _state_seconds_postgresql(*, machines: dict[int, int], windows: list[tuple],
                 SELECT ev.state, ev.started_at, ev.ended_at, ev.seconds_before
                 FROM machines_machinestateevent ev
                 WHERE ev.machine_id = m.id AND ev.started_at <= x.at
+                  -- an interval of no length adds nothing; skipped, it cannot hide the one starting with it
+                  AND (ev.ended_at IS NULL OR ev.ended_at > ev.started_at)
                 ORDER BY ev.started_at DESC LIMIT 1
             ) e
             WHERE TRUE {machine_filter}

@@ -136,3 +136,19 @@ def test_parts_made_by_a_cycle_outside_the_shifts_do_not_push_effectiveness_over
     [(_, model)] = time_model(period, now=local(monday, 23)).items()
     assert (model.apt, model.running_24h, model.planned_run) == (2 * H, 4 * H, 4 * H)
     assert model.kpis()["effectiveness"] == 1.0  # not 4 h / 2 h
+
+
+def test_an_interval_of_no_length_does_not_hide_the_one_starting_with_it():
+    calendar = Calendar.objects.create(name="Days")
+    ShiftWindow.objects.create(calendar=calendar, name="first", weekday=0, start_time=dt.time(6), end_time=dt.time(14))
+    machine = MachineFactory(calendar=calendar)
+    monday = dt.date(2026, 6, 1)
+    MachineStateEvent.objects.create(machine=machine, state=MachineState.IDLE, started_at=local(monday, 6),
+                                     ended_at=local(monday, 8))
+    MachineStateEvent.objects.create(machine=machine, state=MachineState.RUNNING, started_at=local(monday, 8))
+    # a setup opened and closed at the same instant, written last (a retried terminal, an import)
+    MachineStateEvent.objects.create(machine=machine, state=MachineState.SETUP, started_at=local(monday, 8),
+                                     ended_at=local(monday, 8))
+    period = ReportFilter(date_from=monday, date_to=monday, machine_id=machine.pk)
+    [(_, model)] = time_model(period, now=local(monday, 23)).items()
+    assert (model.pot, model.adet, model.aust, model.apt) == (8 * H, 2 * H, 0, 6 * H)
