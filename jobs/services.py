@@ -536,7 +536,7 @@ def operations_import_finished(*, records: list[FinishedOperation], user) -> int
     operations = {operation.pk: operation
                   for operation in JobOperation.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     eligible = set(JobOperationMachine.objects.filter(operation_id__in=ids).values_list("operation_id", "machine_id"))
-    labour, production = [], []
+    labour, production, events = [], [], []
     for record in records:
         operation = operations.get(record.operation_id)
         if operation is None:
@@ -558,6 +558,10 @@ def operations_import_finished(*, records: list[FinishedOperation], user) -> int
         production.append(ProductionEntry(
             operator=record.operator, operation=operation, machine_id=record.machine_id, quantity_good=record.good,
             quantity_scrap=record.scrap, scrap_reason=record.scrap_reason, recorded_at=record.finished_at))
+        # The action log says when it was done (delivery reports read the completion from it).
+        events.append(OperationEvent(operation=operation, action="import_finished", user=user, at=record.finished_at,
+                                     from_status=operation.status, to_status=OperationStatus.DONE,
+                                     details={"good": record.good, "scrap": record.scrap}))
         # Done in memory already, so that the same operation twice in `records` is refused above.
         operation.machine_id, operation.status = record.machine_id, OperationStatus.DONE
         # It made its parts, so its first article (if it needed one) was approved: a closed gate would make
@@ -565,6 +569,7 @@ def operations_import_finished(*, records: list[FinishedOperation], user) -> int
         operation.production_gate_open = True
     LabourEntry.objects.bulk_create(labour, batch_size=1000)
     ProductionEntry.objects.bulk_create(production, batch_size=1000)
+    OperationEvent.objects.bulk_create(events, batch_size=1000)
     one_per_job = {}
     for operation in operations.values():
         operation._history_user = user

@@ -184,6 +184,10 @@ class MachineStateEvent(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=20, choices=StateSource.choices, default=StateSource.TERMINAL)
     note = models.CharField(max_length=200, blank=True)
+    # Seconds the machine spent in each state before this interval: the sum of its earlier intervals, which
+    # are all closed when this one opens. The time in a state between two instants then takes two rows, not
+    # every row in between (the reports). Written with the interval; `state_totals_rebuild` recomputes it.
+    seconds_before = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["machine", "started_at"]
@@ -202,3 +206,23 @@ class MachineStateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.machine.code} {self.state} from {self.started_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        # Services set the totals under the machine's lock; a row created directly (tests, shell) gets them
+        # from the interval before it.
+        if self._state.adding and not self.seconds_before:
+            previous = (MachineStateEvent.objects.filter(machine_id=self.machine_id, started_at__lt=self.started_at)
+                        .order_by("-started_at").first())
+            if previous is not None:
+                self.seconds_before = previous.seconds_after(until=self.started_at)
+        super().save(*args, **kwargs)
+
+    def seconds_after(self, until=None) -> dict[str, float]:
+        """`seconds_before` of the interval that follows this one: this one counted up to its end (or
+        `until` while it is open)."""
+        end = self.ended_at or until or self.started_at
+        totals = dict(self.seconds_before)
+        seconds = (end - self.started_at).total_seconds()
+        if seconds > 0:
+            totals[self.state] = totals.get(self.state, 0.0) + seconds
+        return totals

@@ -2,7 +2,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict
@@ -35,6 +35,7 @@ def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datet
     at = at or timezone.now()
     machine = lock_machine(machine_id)
     current = MachineStateEvent.objects.filter(machine=machine, ended_at__isnull=True).first()
+    previous = current or MachineStateEvent.objects.filter(machine=machine).order_by("-started_at").first()
     if current is not None:
         if at < current.started_at:
             raise Conflict(f"{machine.code} has been {current.state} since {current.started_at:%Y-%m-%d %H:%M}; "
@@ -43,7 +44,8 @@ def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datet
             return current  # a repeated report changes nothing
         current.ended_at = at
         current.save(update_fields=["ended_at"])
-    event = MachineStateEvent(machine=machine, state=state, reason=reason, started_at=at, source=source, note=note)
+    event = MachineStateEvent(machine=machine, state=state, reason=reason, started_at=at, source=source, note=note,
+                              seconds_before=previous.seconds_after() if previous else {})
     event.full_clean()
     event.save()
     return event
@@ -69,6 +71,7 @@ def state_events_import(*, machine_id: int, intervals: Iterable[Interval], user,
     if last is not None and last.ended_at is None:
         raise Conflict(f"{machine.code} has an open state; close it before importing history.")
     previous_end = last.ended_at if last else None
+    totals = last.seconds_after() if last else {}
     rows, open_seen = [], False
     for interval in intervals:
         if open_seen:
@@ -80,10 +83,51 @@ def state_events_import(*, machine_id: int, intervals: Iterable[Interval], user,
         _check_reason(interval.state, interval.reason)
         open_seen = interval.ended_at is None
         previous_end = interval.ended_at
-        rows.append(MachineStateEvent(machine=machine, state=interval.state, reason=interval.reason,
-                                      started_at=interval.started_at, ended_at=interval.ended_at, source=source))
+        row = MachineStateEvent(machine=machine, state=interval.state, reason=interval.reason,
+                                started_at=interval.started_at, ended_at=interval.ended_at, source=source,
+                                seconds_before=totals)
+        rows.append(row)
+        totals = row.seconds_after()
     MachineStateEvent.objects.bulk_create(rows, batch_size=batch_size)
     return len(rows)
+
+
+# The running totals of each machine's status log, recomputed from the intervals: the backfill, and the
+# repair after rows were changed by hand. One statement on PostgreSQL.
+STATE_TOTALS_SQL = """
+    UPDATE machines_machinestateevent e SET seconds_before = t.totals
+    FROM (
+        SELECT id, jsonb_strip_nulls(jsonb_build_object(%s)) AS totals
+        FROM (SELECT id, machine_id, started_at, state, EXTRACT(EPOCH FROM ended_at - started_at)::float8 AS seconds
+              FROM machines_machinestateevent %s) d
+        WINDOW w AS (PARTITION BY machine_id ORDER BY started_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    ) t
+    WHERE t.id = e.id AND e.seconds_before IS DISTINCT FROM t.totals
+"""
+
+
+def state_totals_rebuild(*, machine_ids: Iterable[int] | None = None) -> int:
+    """Recompute `seconds_before` of every interval (of the given machines); returns the rows changed."""
+    ids = list(machine_ids) if machine_ids is not None else None
+    if connection.vendor == "postgresql":
+        states = [state for state, _ in MachineState.choices]
+        build = ", ".join(f"'{state}', NULLIF(SUM(seconds) FILTER (WHERE state = '{state}') OVER w, 0)"
+                          for state in states)
+        where = "WHERE machine_id = ANY(%s)" if ids is not None else ""
+        with connection.cursor() as cursor:
+            cursor.execute(STATE_TOTALS_SQL % (build, where), [ids] if ids is not None else [])
+            return cursor.rowcount
+    changed = 0
+    machines = Machine.objects.filter(pk__in=ids) if ids is not None else Machine.objects.all()
+    for machine_id in machines.values_list("pk", flat=True):
+        totals: dict[str, float] = {}
+        for event in MachineStateEvent.objects.filter(machine_id=machine_id).order_by("started_at", "pk"):
+            if event.seconds_before != totals:
+                event.seconds_before = totals
+                event.save(update_fields=["seconds_before"])
+                changed += 1
+            totals = event.seconds_after()
+    return changed
 
 
 def fixture_mount(*, fixture_id: int, machine: Machine) -> Fixture:

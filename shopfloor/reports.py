@@ -42,7 +42,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, Least
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
 from jobs.choices import Activity, JobStatus, OperationStatus, StepKind
@@ -58,8 +58,9 @@ from jobs.models import (
     ScheduleEntry,
     ScheduleRun,
 )
-from machines.choices import CalendarExceptionKind, MachineState
-from machines.models import CalendarException, Machine, MachineStateEvent, ShiftWindow
+from machines.choices import MachineState
+from machines.models import Machine, MachineStateEvent
+from machines.selectors import calendar_windows
 
 # Labour cost per operator hour, added to the machine's rate at release. Settable in settings.
 SHOP_LABOUR_RATE = Decimal(str(settings.SHOP_LABOUR_RATE))
@@ -78,8 +79,11 @@ DEFINITIONS: dict[str, str] = {
     "ADOT": "Actual unit down time: unplanned down time inside the planned operation time.",
     "AUBT": "Actual unit busy time = APT + AUST + ADET.",
     "Availability": "APT / PBT.",
-    "Effectiveness": "Planned run time per unit × produced quantity / APT. Planned run time per unit is the "
-                     "operation's cycle minutes on that machine (frozen at release) / parts per cycle.",
+    "Effectiveness": "Planned run time per unit × produced quantity / the running time in which those units were "
+                     "made. Planned run time per unit is the operation's cycle minutes on that machine (frozen at "
+                     "release) / parts per cycle. Units count by the day they were reported, so the running time "
+                     "is the whole day's (a lights-out cycle outside the shifts made parts too); with a shift, "
+                     "units and running time both count inside that shift's windows (APT).",
     "Quality ratio": "Good quantity / produced quantity (produced = good + scrap + rework). Quantities count "
                      "by the time they were reported: by day, or, with a shift, inside that shift's windows.",
     "OEE": "Availability × effectiveness × quality ratio.",
@@ -185,55 +189,25 @@ class Window:
     def day(self) -> dt.date:
         return timezone.localtime(self.start).date()
 
-
-def _subtract(intervals: list[tuple], cut_start, cut_end) -> list[tuple]:
-    out = []
-    for start, end, shift in intervals:
-        if cut_end <= start or cut_start >= end:
-            out.append((start, end, shift))
-            continue
-        if start < cut_start:
-            out.append((start, cut_start, shift))
-        if cut_end < end:
-            out.append((cut_end, end, shift))
-    return out
+    @property
+    def seconds(self) -> float:
+        return self.end.timestamp() - self.start.timestamp()  # instants: right over a daylight-saving change
 
 
 def planned_windows(*, calendar_ids, start: dt.datetime, end: dt.datetime, shift: str = "") -> list[Window]:
-    """Each calendar's planned windows in [start, end), split at local midnight so that a night shift
-    belongs half to each day; closures removed and overtime added (higher priority last, so it wins)."""
-    windows = defaultdict(list)
-    for window in ShiftWindow.objects.filter(calendar_id__in=calendar_ids):
-        windows[(window.calendar_id, window.weekday)].append(window)
-    exceptions = defaultdict(list)
-    for exception in CalendarException.objects.filter(calendar_id__in=calendar_ids, starts_at__lt=end,
-                                                      ends_at__gt=start).order_by("priority", "starts_at"):
-        exceptions[exception.calendar_id].append(exception)
+    """Each calendar's planned windows in [start, end) (machines.selectors.calendar_windows, by shift), split
+    at local midnight so that a night shift belongs half to each day."""
     result = []
-    first_day = timezone.localtime(start).date() - dt.timedelta(days=1)  # a night shift from the day before
-    last_day = timezone.localtime(end).date()
-    for calendar_id in calendar_ids:
-        intervals = []
-        day = first_day
-        while day <= last_day:
-            for window in windows.get((calendar_id, day.weekday()), []):
-                w_start = timezone.make_aware(dt.datetime.combine(day, window.start_time))
-                end_day = day if window.end_time > window.start_time else day + dt.timedelta(days=1)
-                w_end = timezone.make_aware(dt.datetime.combine(end_day, window.end_time))
-                intervals.append((w_start, w_end, window.name))
-            day += dt.timedelta(days=1)
-        for exception in exceptions.get(calendar_id, []):
-            intervals = _subtract(intervals, exception.starts_at, exception.ends_at)
-            if exception.kind == CalendarExceptionKind.EXTRA:
-                intervals.append((exception.starts_at, exception.ends_at, "overtime"))
-        for w_start, w_end, name in sorted(intervals):
-            if shift and name != shift:
+    by_calendar = calendar_windows(calendar_ids=calendar_ids, start=start, end=end, by_shift=True)
+    for calendar_id, windows in by_calendar.items():
+        for window in windows:
+            if shift and window.shift != shift:
                 continue
-            w_start, w_end = max(w_start, start), min(w_end, end)
+            w_start, w_end = window.starts_at, window.ends_at
             while w_start < w_end:  # split at local midnight
                 midnight = _local_midnight(timezone.localtime(w_start).date() + dt.timedelta(days=1))
                 piece_end = min(w_end, midnight)
-                result.append(Window(calendar_id, name, w_start, piece_end))
+                result.append(Window(calendar_id, window.shift, w_start, piece_end))
                 w_start = piece_end
     return result
 
@@ -265,7 +239,78 @@ def bucket_key(bucket: str, day: dt.date, shift: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The time model in SQL: state intervals x windows, clipped with GREATEST/LEAST, summed per state
+# The time model in SQL
+#
+# PostgreSQL: every state interval carries the seconds its machine spent in each state before it
+# (`MachineStateEvent.seconds_before`, written with the interval). The seconds in a state up to an instant x,
+# C(x), are those totals of the interval in force at x plus its own part up to x: one index probe. The time
+# in a state inside a window [a, b) is C(b) - C(a), exact to the microsecond whatever the interval lengths,
+# and a window set costs one probe per machine and window edge (touching windows of a bucket are merged
+# first): a year of a 60-machine shop is tens of thousands of probes, not a million intervals.
+
+
+def _window_edges(windows: list[tuple]) -> list[tuple]:
+    """(kind, calendar_id, bucket, instant, sign): +1 at each window's end, -1 at its start, touching or
+    overlapping windows of the same kind, calendar and bucket merged into one."""
+    spans: dict[tuple, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for kind, window, bucket in windows:
+        spans[(kind, window.calendar_id, bucket)].append((window.start, window.end))
+    edges = []
+    for (kind, calendar_id, bucket), items in spans.items():
+        merged: list[list[dt.datetime]] = []
+        for w_start, w_end in sorted(items):
+            if merged and w_start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], w_end)
+            else:
+                merged.append([w_start, w_end])
+        for w_start, w_end in merged:
+            edges.append((kind, calendar_id, bucket, w_start, -1))
+            edges.append((kind, calendar_id, bucket, w_end, 1))
+    return edges
+
+
+def _state_seconds_postgresql(*, machines: dict[int, int], windows: list[tuple], now) -> list[tuple]:
+    edges = _window_edges(windows)
+    values = ", ".join(["(%s::integer, %s, %s, %s::timestamptz, %s::integer)"] * len(edges))
+    params: list[Any] = [value for edge in edges for value in (edge[1], edge[0], edge[2], edge[3], edge[4])]
+    every_machine = len(machines) == Machine.objects.count()
+    machine_filter = "" if every_machine else "AND m.id = ANY(%s)"
+    states = list(MachineState.values)
+    # C(x) per state, one column each: the totals before the interval in force at x, plus its own part
+    at_instant = ", ".join(
+        f"COALESCE((e.seconds_before ->> '{state}')::float8, 0) + CASE WHEN e.state = '{state}' THEN "
+        f"GREATEST(EXTRACT(EPOCH FROM LEAST(x.at, COALESCE(e.ended_at, %s)) - e.started_at)::float8, 0) "
+        f"ELSE 0 END AS s{n}" for n, state in enumerate(states))
+    sums = ", ".join(f"SUM(w.sign * c.s{n})" for n in range(len(states)))
+    sql = f"""
+        WITH w(calendar_id, kind, bucket, at, sign) AS (VALUES {values}),
+        c AS (
+            SELECT m.id AS machine_id, x.calendar_id, x.at, {at_instant}
+            FROM machines_machine m
+            JOIN (SELECT DISTINCT calendar_id, at FROM w) x ON x.calendar_id = m.calendar_id
+            CROSS JOIN LATERAL (
+                SELECT ev.state, ev.started_at, ev.ended_at, ev.seconds_before
+                FROM machines_machinestateevent ev
+                WHERE ev.machine_id = m.id AND ev.started_at <= x.at
+                  -- an interval of no length adds nothing; skipped, it cannot hide the one starting with it
+                  AND (ev.ended_at IS NULL OR ev.ended_at > ev.started_at)
+                ORDER BY ev.started_at DESC LIMIT 1
+            ) e
+            WHERE TRUE {machine_filter}
+        )
+        SELECT c.machine_id, w.kind, w.bucket, {sums}
+        FROM c JOIN w ON w.calendar_id = c.calendar_id AND w.at = c.at
+        GROUP BY c.machine_id, w.kind, w.bucket
+    """
+    params += [now] * len(states) + ([] if every_machine else [list(machines)])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [(machine_id, kind, bucket, state, float(seconds or 0))
+            for machine_id, kind, bucket, *by_state in rows for state, seconds in zip(states, by_state, strict=True)]
+
+
+# SQLite (the embedded demo database, small): the windows as a VALUES list, joined to the intervals.
 
 
 def _window_values(windows: list[tuple]) -> tuple[str, list]:
@@ -273,88 +318,53 @@ def _window_values(windows: list[tuple]) -> tuple[str, list]:
     adapt = connection.ops.adapt_datetimefield_value
     rows, params = [], []
     for kind, window, bucket in windows:
-        if connection.vendor == "postgresql":
-            # wday: the window's local day (windows never cross midnight), the key of a hash join.
-            rows.append("(%s, %s::integer, %s, %s::timestamptz, %s::timestamptz, %s::date)")
-            params.extend([kind, window.calendar_id, bucket, window.start, window.end, window.day])
-        else:
-            rows.append("(%s, %s, %s, %s, %s)")
-            params.extend([kind, window.calendar_id, bucket, adapt(window.start), adapt(window.end)])
+        rows.append("(%s, %s, %s, %s, %s)")
+        params.extend([kind, window.calendar_id, bucket, adapt(window.start), adapt(window.end)])
     return ", ".join(rows), params
 
 
-def _state_seconds(*, machine_ids: list[int], windows: list[tuple], start, end, now) -> list[tuple]:
+def _state_seconds_sqlite(*, machine_ids: list[int], windows: list[tuple], start, end, now) -> list[tuple]:
     """Rows (machine_id, kind, bucket, state, seconds): each state interval clipped to each window it
     overlaps, open intervals up to now. One query; the database does the sums."""
-    if not windows or not machine_ids:
-        return []
     values, params = _window_values(windows)
     adapt = connection.ops.adapt_datetimefield_value
-    if connection.vendor == "postgresql":
-        tz = settings.TIME_ZONE
-        every_machine = len(machine_ids) == Machine.objects.count()  # then a plain scan, no id list
-        machine_filter = "" if every_machine else "e.machine_id = ANY(%s) AND"
-        # Each interval meets only the windows of the local days it spans: spread the intervals over their
-        # days first (materialized, so the planner cannot turn it into a range join over every window), then
-        # hash-join them to the windows on (calendar, day).
-        sql = f"""
-            WITH w(kind, calendar_id, bucket, ws, we, wday) AS (VALUES {values}),
-            e AS (
-                SELECT e.machine_id, m.calendar_id, e.state, e.started_at,
-                       COALESCE(e.ended_at, %s::timestamptz) AS ended_at,
-                       (GREATEST(e.started_at, %s::timestamptz) AT TIME ZONE %s)::date AS first_day,
-                       (LEAST(COALESCE(e.ended_at, %s::timestamptz), %s::timestamptz) AT TIME ZONE %s)::date AS last_day
-                FROM machines_machinestateevent e
-                JOIN machines_machine m ON m.id = e.machine_id
-                WHERE {machine_filter} e.started_at < %s::timestamptz
-                  AND COALESCE(e.ended_at, %s::timestamptz) > %s::timestamptz
-            ),
-            ed AS (
-                -- most intervals lie inside one day; only the others are spread over their days
-                SELECT machine_id, calendar_id, state, started_at, ended_at, first_day AS day
-                FROM e WHERE first_day = last_day
-                UNION ALL
-                SELECT machine_id, calendar_id, state, started_at, ended_at, d.day::date
-                FROM e CROSS JOIN LATERAL generate_series(first_day, last_day, interval '1 day') AS d(day)
-                WHERE first_day < last_day
-            )
-            SELECT ed.machine_id, w.kind, w.bucket, ed.state,
-                   SUM(EXTRACT(EPOCH FROM LEAST(ed.ended_at, w.we) - GREATEST(ed.started_at, w.ws)))
-            FROM ed JOIN w ON w.calendar_id = ed.calendar_id AND w.wday = ed.day
-            WHERE ed.started_at < w.we AND ed.ended_at > w.ws
-            GROUP BY ed.machine_id, w.kind, w.bucket, ed.state
-        """
-        all_params = [*params, now, start, tz, now, end, tz, *([] if every_machine else [machine_ids]),
-                      end, now, start]
-    else:
-        end_expr = "COALESCE(e.ended_at, %s)"
-        # julianday is a float of days: round each clipped interval to the millisecond.
-        seconds = f"ROUND((julianday(MIN({end_expr}, w.we)) - julianday(MAX(e.started_at, w.ws))) * 86400.0, 3)"
-        placeholders = ", ".join(["%s"] * len(machine_ids))
-        sql = f"""
-            WITH w(kind, calendar_id, bucket, ws, we) AS (VALUES {values})
-            SELECT e.machine_id, w.kind, w.bucket, e.state, SUM({seconds})
-            FROM machines_machinestateevent e
-            JOIN machines_machine m ON m.id = e.machine_id
-            JOIN w ON w.calendar_id = m.calendar_id AND e.started_at < w.we AND {end_expr} > w.ws
-            WHERE e.machine_id IN ({placeholders}) AND e.started_at < %s AND {end_expr} > %s
-            GROUP BY e.machine_id, w.kind, w.bucket, e.state
-        """
-        now_a = adapt(now)
-        all_params = [*params, now_a, now_a, *machine_ids, adapt(end), now_a, adapt(start)]
+    end_expr = "COALESCE(e.ended_at, %s)"
+    # julianday is a float of days: round each clipped interval to the millisecond.
+    seconds = f"ROUND((julianday(MIN({end_expr}, w.we)) - julianday(MAX(e.started_at, w.ws))) * 86400.0, 3)"
+    placeholders = ", ".join(["%s"] * len(machine_ids))
+    sql = f"""
+        WITH w(kind, calendar_id, bucket, ws, we) AS (VALUES {values})
+        SELECT e.machine_id, w.kind, w.bucket, e.state, SUM({seconds})
+        FROM machines_machinestateevent e
+        JOIN machines_machine m ON m.id = e.machine_id
+        JOIN w ON w.calendar_id = m.calendar_id AND e.started_at < w.we AND {end_expr} > w.ws
+        WHERE e.machine_id IN ({placeholders}) AND e.started_at < %s AND {end_expr} > %s
+        GROUP BY e.machine_id, w.kind, w.bucket, e.state
+    """
+    now_a = adapt(now)
+    all_params = [*params, now_a, now_a, *machine_ids, adapt(end), now_a, adapt(start)]
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # the sums are grouped in memory, not sorted on disk
-            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, all_params)
         return [(m, kind, bucket, state, float(secs or 0)) for m, kind, bucket, state, secs in cursor.fetchall()]
+
+
+def _state_seconds(*, machines: dict[int, int], windows: list[tuple], start, end, now) -> list[tuple]:
+    """Rows (machine_id, kind, bucket, state, seconds): each state interval clipped to the windows it
+    overlaps ("cal": the calendar's, "day": whole days), open intervals up to now. `machines` maps each
+    machine id to its calendar id. One query; the database does the sums."""
+    if not windows or not machines:
+        return []
+    if connection.vendor == "postgresql":
+        # zero sums: instants of a bucket the machine never was in that state
+        return [row for row in _state_seconds_postgresql(machines=machines, windows=windows, now=now) if row[4]]
+    return _state_seconds_sqlite(machine_ids=list(machines), windows=windows, start=start, end=end, now=now)
 
 
 def _production(*, machine_ids, windows: list[tuple], kind: str) -> dict:
     """Per (machine, bucket): produced, good, scrap, rework and planned run seconds (standard cycle of
     the operation on that machine, frozen at release, per piece x pieces) of the entries recorded in the
-    windows of `kind`: whole days, or the calendar's windows when a shift is asked for. One query per bucket,
-    its windows merged into as few time ranges as they make."""
+    windows of `kind`: whole days (one query grouped by local day), or the calendar's windows when a shift
+    is asked for (one query per bucket, its windows merged into as few time ranges as they make)."""
     result: dict = defaultdict(lambda: defaultdict(float))
     if not windows or not machine_ids:
         return result
@@ -377,6 +387,29 @@ def _production(*, machine_ids, windows: list[tuple], kind: str) -> dict:
         output_field=FloatField(),
     )
     produced = F("quantity_good") + F("quantity_scrap") + F("quantity_rework")
+    aggregates = {
+        "produced": Sum(produced), "good": Sum("quantity_good"), "scrap": Sum("quantity_scrap"),
+        "rework": Sum("quantity_rework"),
+        "planned_run": Sum(ExpressionWrapper(Cast(produced, FloatField()) * per_piece_seconds,
+                                             output_field=FloatField())),
+    }
+    if kind == "day":  # whole local days, the same for every calendar: one query, grouped by day
+        days = [(window, bucket) for window_kind, window, bucket in windows if window_kind == "day"]
+        if not days:
+            return result
+        bucket_of = {window.day: bucket for window, bucket in days}
+        rows = (
+            ProductionEntry.objects.filter(machine_id__in=machine_ids,
+                                           recorded_at__gte=min(window.start for window, _ in days),
+                                           recorded_at__lt=max(window.end for window, _ in days))
+            .annotate(day=TruncDate("recorded_at", tzinfo=timezone.get_current_timezone()))
+            .values("machine_id", "day").annotate(**aggregates).order_by()
+        )
+        for row in rows:
+            target = result[(row["machine_id"], bucket_of[row["day"]])]
+            for key in aggregates:
+                target[key] += float(row[key] or 0)
+        return result
     calendars = dict(Machine.objects.filter(pk__in=machine_ids).values_list("pk", "calendar_id"))
     for bucket, by_calendar in spans.items():
         condition = Q()
@@ -388,12 +421,7 @@ def _production(*, machine_ids, windows: list[tuple], kind: str) -> dict:
         rows = (
             ProductionEntry.objects.filter(condition)
             .values("machine_id")
-            .annotate(
-                produced=Sum(produced), good=Sum("quantity_good"), scrap=Sum("quantity_scrap"),
-                rework=Sum("quantity_rework"),
-                planned_run=Sum(ExpressionWrapper(Cast(produced, FloatField()) * per_piece_seconds,
-                                                  output_field=FloatField())),
-            )
+            .annotate(**aggregates)
         )
         for row in rows:
             target = result[(row["machine_id"], bucket)]
@@ -417,6 +445,8 @@ class TimeModel:
     scrap: float = 0.0
     rework: float = 0.0
     planned_run: float = 0.0
+    # running time in the same scope as the quantities (whole days, or the shift's windows): effectiveness
+    production_time: float = 0.0
 
     def add(self, other: "TimeModel") -> None:
         for key in self.__dataclass_fields__:
@@ -432,7 +462,7 @@ class TimeModel:
 
     def kpis(self) -> dict[str, float | None]:
         availability = ratio(self.apt, self.pbt)
-        effectiveness = ratio(self.planned_run, self.apt)
+        effectiveness = ratio(self.planned_run, self.production_time)
         quality = ratio(self.good, self.produced)
         oee = None if None in (availability, effectiveness, quality) else availability * effectiveness * quality
         net_availability = ratio(self.apt, self.pbt - self.aust)
@@ -475,7 +505,7 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
     calendar_day: dict[tuple[int, str], float] = defaultdict(float)
     for kind, window, bucket in windows:
         target = calendar_pot if kind == "cal" else calendar_day
-        target[(window.calendar_id, bucket)] += (window.end - window.start).total_seconds()
+        target[(window.calendar_id, bucket)] += window.seconds
     for machine in machines:
         for (calendar_id, bucket), seconds in calendar_pot.items():
             if calendar_id == machine.calendar_id:
@@ -484,7 +514,7 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
             if calendar_id == machine.calendar_id:
                 per_machine[(machine.pk, bucket)].hours_24h += seconds
     for machine_id, kind, bucket, state, seconds in _state_seconds(
-        machine_ids=machine_ids, windows=windows, start=start, end=end, now=now
+        machines={m.pk: m.calendar_id for m in machines}, windows=windows, start=start, end=end, now=now,
     ):
         model = per_machine[(machine_id, bucket)]
         if kind == "day":
@@ -503,6 +533,8 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
             case _:
                 model.adet += seconds
     production_kind = "cal" if filters.shift or filters.bucket == "shift" else "day"
+    for model in per_machine.values():
+        model.production_time = model.apt if production_kind == "cal" else model.running_24h
     for (machine_id, bucket), quantities in _production(machine_ids=machine_ids, windows=windows,
                                                         kind=production_kind).items():
         model = per_machine[(machine_id, bucket)]
