@@ -16,7 +16,7 @@ from core.errors import ApplicationError
 from jobs.api.serializers import action_arguments
 from jobs.models import JobOperation, ScrapReason
 from jobs.selectors import (
-    dispatch_list,
+    dispatch_list_brief,
     machine_current_operation,
     operation_actions,
     operation_list,
@@ -58,7 +58,7 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
         "error": error,
         "fields": fields or {},
         "nonce": uuid.uuid4().hex,  # one per rendering: a double tap posts the same key twice
-        "dispatch": list(dispatch_list(machine_id=machine.pk)[:12]),
+        "dispatch": list(dispatch_list_brief(machine_id=machine.pk)[:12]),
     }
     if operation is not None:
         option = operation.machine_options.filter(machine=operation.machine or machine).first()
