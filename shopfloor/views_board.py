@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shopfloor.selectors import board_version, machine_board
+from shopfloor.selectors import BoardTile, board_version, machine_board
 
 BODY_CACHE_SECONDS = 120
 
@@ -30,13 +30,33 @@ def live_board(*, today: dt.date, now: dt.datetime, version: str) -> LiveBoard:
     board shows is the same for everybody, so 100 pollers after a change cost one render, not 100. The
     minute is in the key because the tiles' "time in state" text is drawn at render time (the page ticks it
     on from `data-since` between polls); the clock the page syncs to (`now`) stays per request, outside."""
-    key = f"shopfloor:board:{version}:{now:%Y%m%d%H%M}:{translation.get_language()}"
+    language = translation.get_language()
+    key = f"shopfloor:board:{version}:{now:%Y%m%d%H%M}:{language}"
     body = cache.get(key)
     if body is None:
         board = machine_board(today=today, now=now, version=version)
-        body = render_to_string("shopfloor/partials/board_body.html", {"board": board})
+        groups = [(group, mark_safe("".join(_tile_html(tile, language) for tile in group.tiles)))  # noqa: S308
+                  for group in board.groups]
+        body = render_to_string("shopfloor/partials/board_body.html", {"board": board, "groups": groups})
         cache.set(key, body, BODY_CACHE_SECONDS)
     return LiveBoard(version=version, now=now, body=mark_safe(body))  # noqa: S308 (our own template's output)
+
+
+# Tiles drawn lately, by what they show: a change (a report, a state) draws its own tile again, not all 60.
+# In process (a tile is a pure function of its fingerprint, so nothing needs invalidating), bounded.
+_drawn_tiles: dict[tuple, str] = {}
+DRAWN_TILES_MAX = 5000
+
+
+def _tile_html(tile: BoardTile, language: str) -> str:
+    key = (language, tile.fingerprint)
+    html = _drawn_tiles.get(key)
+    if html is None:
+        html = render_to_string("shopfloor/partials/board_tile.html", {"tile": tile})
+        if len(_drawn_tiles) >= DRAWN_TILES_MAX:
+            _drawn_tiles.clear()
+        _drawn_tiles[key] = html
+    return html
 
 
 @require_GET
