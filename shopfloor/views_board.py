@@ -1,6 +1,7 @@
 """The live machine board: one URL for the page and for the fragment its poll asks for."""
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -14,6 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from shopfloor.selectors import BoardTile, board_version, machine_board
+
+logger = logging.getLogger(__name__)
 
 BODY_CACHE_SECONDS = 120
 
@@ -32,13 +35,21 @@ def live_board(*, today: dt.date, now: dt.datetime, version: str) -> LiveBoard:
     on from `data-since` between polls); the clock the page syncs to (`now`) stays per request, outside."""
     language = translation.get_language()
     key = f"shopfloor:board:{version}:{now:%Y%m%d%H%M}:{language}"
-    body = cache.get(key)
+    try:
+        body = cache.get(key)
+    except Exception:  # the cache (Redis) is down: the board still shows, each poll rendering it
+        logger.warning("Board cache unavailable; rendering without it", exc_info=True)
+        body, key = None, None
     if body is None:
         board = machine_board(today=today, now=now, version=version)
         groups = [(group, mark_safe("".join(_tile_html(tile, language) for tile in group.tiles)))  # noqa: S308
                   for group in board.groups]
         body = render_to_string("shopfloor/partials/board_body.html", {"board": board, "groups": groups})
-        cache.set(key, body, BODY_CACHE_SECONDS)
+        if key is not None:
+            try:
+                cache.set(key, body, BODY_CACHE_SECONDS)
+            except Exception:
+                logger.warning("Board cache unavailable; not kept", exc_info=True)
     return LiveBoard(version=version, now=now, body=mark_safe(body))  # noqa: S308 (our own template's output)
 
 

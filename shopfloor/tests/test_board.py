@@ -320,3 +320,15 @@ def test_the_api_answers_304_to_the_version_it_already_has(api_as, floor, operat
 
 def test_the_api_board_needs_a_login(api):
     assert api.get("/api/v1/board/").status_code == 401
+
+
+def test_the_board_still_shows_when_its_cache_is_down(client, floor, operator, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
+    client.force_login(operator)
+    response = client.get("/board/", **HTMX)
+    assert response.status_code == 200 and 'data-state="setup"' in tile(response.content.decode(), floor.shop.lathe)
