@@ -12,13 +12,15 @@ def lock_job(job_id: int) -> Job:
 
 
 def lock_operation(operation_id: int) -> JobOperation:
-    return JobOperation.objects.select_for_update().get(pk=operation_id)
+    # With its job, which every action reads (quantity, number) but does not change: FOR UPDATE OF the
+    # operation's row only; the job is locked apart, after it, when it changes.
+    return JobOperation.objects.select_for_update(of=("self",)).select_related("job").get(pk=operation_id)
 
 
 def lock_machine_and_operation(*, operation_id: int, machine_id: int | None = None) -> tuple[Machine | None,
                                                                                             JobOperation]:
     """Lock the machine the operation is on (or `machine_id`, where it is to go), then the operation."""
-    current = JobOperation.objects.filter(pk=operation_id).values("machine_id").first()
+    current = JobOperation.objects.filter(pk=operation_id).order_by().values("machine_id").first()
     if current is None:
         raise NotFound(f"There is no operation {operation_id}.")
     on_machine = current["machine_id"]

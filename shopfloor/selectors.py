@@ -16,9 +16,9 @@ from jobs.selectors import (
     jobs_awaiting_release,
     jobs_late,
     next_operation_by_machine,
-    operation_list,
     operations_open_count,
     operations_ready,
+    with_quantities,
 )
 from machines.choices import MachineState
 from machines.models import Machine, MachineStateEvent, WorkCenter
@@ -170,6 +170,23 @@ class BoardTile:
         return self.operation is not None and self.operation.status == OperationStatus.FIRST_ARTICLE
 
     @property
+    def fingerprint(self) -> tuple:
+        """Everything board_tile.html shows, so that a tile is drawn again only when it changes (views_board.py
+        keeps drawn tiles by this). Keep it in step with the template."""
+        machine, operation, following = self.machine, self.operation, self.next_operation
+        return (
+            machine.pk, machine.code, machine.name, self.state, self.state_since, self.state_reason,
+            self.time_in_state, self.operators, self.late, self.next_late,
+            None if operation is None else (
+                operation.pk, operation.status, operation.operation_number, operation.name, operation.job.number,
+                operation.job.due_date, operation.job.quantity, operation.job.part_revision.part.number,
+                operation.job.part_revision.revision, operation.good_quantity, operation.scrap_quantity,
+            ),
+            None if following is None else (following.pk, following.job.number,
+                                            following.job.part_revision.part.number),
+        )
+
+    @property
     def progress_percent(self) -> int:
         if self.operation is None:
             return 0
@@ -220,14 +237,16 @@ def board_machines() -> QuerySet[Machine]:
     return machine_list().filter(active=True).annotate(state_reason=Subquery(open_event.values("reason__label")[:1]))
 
 
-def board_operations() -> QuerySet[JobOperation]:
-    """Operations on a machine now, with their quantities and (prefetched) open labour entries."""
+def board_operations() -> list[JobOperation]:
+    """Operations on a machine now, with their job and part, their quantities (one query for all) and their
+    open labour entries (prefetched)."""
     open_labour = LabourEntry.objects.filter(ended_at__isnull=True).select_related("operator").order_by("started_at")
-    return (
-        operation_list()
+    return with_quantities(list(
+        JobOperation.objects.select_related("job__part_revision__part")
         .filter(status__in=OperationStatus.active(), machine__isnull=False)
+        .order_by("job__due_date", "job_id", "operation_number")
         .prefetch_related(Prefetch("labour_entries", queryset=open_labour, to_attr="open_labour"))
-    )
+    ))
 
 
 def machine_board(*, today: dt.date, now: dt.datetime, version: str | None = None) -> Board:

@@ -16,11 +16,12 @@ from core.errors import ApplicationError
 from jobs.api.serializers import action_arguments
 from jobs.models import JobOperation, ScrapReason
 from jobs.selectors import (
-    dispatch_list,
+    dispatch_list_brief,
     machine_current_operation,
     operation_actions,
-    operation_list,
+    operation_detail_list,
     operation_minutes_worked,
+    with_quantities,
 )
 from jobs.services import OPERATION_SERVICES
 from machines.models import DowntimeReason, Machine
@@ -58,7 +59,7 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
         "error": error,
         "fields": fields or {},
         "nonce": uuid.uuid4().hex,  # one per rendering: a double tap posts the same key twice
-        "dispatch": list(dispatch_list(machine_id=machine.pk)[:12]),
+        "dispatch": list(dispatch_list_brief(machine_id=machine.pk)[:12]),
     }
     if operation is not None:
         option = operation.machine_options.filter(machine=operation.machine or machine).first()
@@ -77,7 +78,7 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
 def _operation(operation_id: int | None) -> JobOperation | None:
     if operation_id is None:
         return None
-    return get_object_or_404(operation_list().select_related("job__order_line__order__customer"), pk=operation_id)
+    return with_quantities([get_object_or_404(operation_detail_list(), pk=operation_id)])[0]
 
 
 def terminal(request, machine_id: int):
@@ -105,7 +106,7 @@ def terminal_scan(request, machine_id: int):
         error = ApplicationError(f"“{text.strip()}” is not a job number or a traveler code.", field="code")
         return render(request, "shopfloor/partials/terminal_panel.html",
                       terminal_context(request, machine, None, error), status=400)
-    candidates = operation_list().filter(job__number__iexact=job_number)
+    candidates = operation_detail_list().filter(job__number__iexact=job_number)
     if operation_number is not None:
         candidates = candidates.filter(operation_number=operation_number)
     else:  # a job number alone: the operation of this job this machine can do next
@@ -115,7 +116,8 @@ def terminal_scan(request, machine_id: int):
         error = ApplicationError(f"No open operation of {job_number} for {machine.code}.", code="not_found")
         return render(request, "shopfloor/partials/terminal_panel.html",
                       terminal_context(request, machine, None, error), status=404)
-    return render(request, "shopfloor/partials/terminal_panel.html", terminal_context(request, machine, operation))
+    return render(request, "shopfloor/partials/terminal_panel.html",
+                  terminal_context(request, machine, with_quantities([operation])[0]))
 
 
 def _refusal(exc: Exception) -> tuple[ApplicationError, dict]:

@@ -13,7 +13,7 @@ RATIO_TARGET = 5.0
 BASELINE = "me (baseline)"
 MEASURED = ["board fragment", "terminal page", "terminal report"]
 # The requests whose query count the issue bounds (the others are shown for information).
-QUERY_BOUNDED = {"poll_unchanged", "poll_changed", "terminal_page"}
+QUERY_BOUNDED = {"poll_unchanged", "poll_changed", "poll_cached", "terminal_page"}
 
 
 def read_json(path: Path) -> dict | None:
@@ -126,7 +126,8 @@ def machine_section(meta: dict) -> list[str]:
         f"- Machine: {meta.get('cores', '?')} cores, {meta.get('cpu', '?')}; shared with other work during the run.",
         f"- Load average (1 / 5 / 15 min) before the run: {triple(load.get('before'))} (each locust window's is "
         "given with it).",
-        f"- gunicorn {meta.get('gunicorn_workers', '?')} sync workers (2 × cores + 1), settings "
+        f"- gunicorn {meta.get('gunicorn_workers', '?')} sync workers "
+        f"({'cores + 1' if meta.get('gunicorn_workers') == meta.get('cores', 0) + 1 else 'WORKERS'}), settings "
         f"`{meta.get('settings', '?')}`; PostgreSQL {meta.get('postgres', '?')} and Redis on loopback; "
         "locust in its own process on the same machine.",
         f"- Command: `{meta.get('command', '?')}`; run time {meta.get('total_seconds', '?')} s "
@@ -152,7 +153,8 @@ def main() -> None:
         f"## Latency under {meta.get('terminals', 100)} simulated terminals ({meta.get('load_size', '?')} shop)",
         "",
         "Task weights board fragment 3 : terminal page 3 : report 2 : me 2, each terminal waiting 1–3 s between "
-        "actions; the board fragment is asked without a version, so it is rendered every time.",
+        "actions; the board fragment is asked without a version, so it is always answered (its body is rendered "
+        "once per board version, and every report makes a new version).",
         "",
         *locust_section(out, "locust", meta.get("terminals", 100)),
         "",

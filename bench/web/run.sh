@@ -6,6 +6,7 @@
 #   bash bench/web/run.sh                      # query counts on the small and the large shop, load on the large
 #   SIZE=small bash bench/web/run.sh           # a quick try: the small shop only
 #   bash bench/web/run.sh --sizes small,large --terminals 100 --measure 90
+#   WORKERS=N (gunicorn sync workers, default cores + 1)
 #   options: --sizes LIST  --terminals N  --measure SECONDS  --reference N (terminals of the low-load reference run
 #   made first, 0 for none; default 5)  --no-load (query counts only)  --no-cache (seed anew)
 #
@@ -25,7 +26,7 @@ REFERENCE=${REFERENCE:-5}  # terminals of the low-load reference run before the 
 SPAWN_RATE=${SPAWN_RATE:-20}
 LOAD=1
 USE_CACHE=1
-COMMAND="bash bench/web/run.sh $*"
+COMMAND="${WORKERS:+WORKERS=$WORKERS }bash bench/web/run.sh $*"
 while [ $# -gt 0 ]; do
     case $1 in
         --sizes) SIZES=$2; shift 2 ;;
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
         --reference) REFERENCE=$2; shift 2 ;;
         --no-load) LOAD=0; shift ;;
         --no-cache) USE_CACHE=0; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "Unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -65,7 +66,11 @@ PG_PORT=$(free_port)
 REDIS_PORT=$(free_port)
 WEB_PORT=$(free_port)
 CORES=$(nproc)
-WORKERS=$((2 * CORES + 1))
+# Sync workers, cores + 1: PostgreSQL, Redis and locust run on the same cores, so gunicorn's usual 2 x cores + 1
+# oversubscribes them (5 workers served 12.2 requests/s where 3 served 14.3, one run each on the shared 2-core
+# machine); the one worker more than cores covers a worker waiting on PostgreSQL (a commit's fsync, a row lock).
+# Threads would not add throughput to views that are mostly Python (the GIL).
+WORKERS=${WORKERS:-$((CORES + 1))}
 GUNICORN_PID=""
 
 as_postgres() {

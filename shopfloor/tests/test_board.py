@@ -6,6 +6,7 @@ import re
 from html import unescape
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -224,10 +225,29 @@ def test_every_kind_of_change_moves_the_version(floor, operator, planner, shop_a
 
 
 def _queries(client, **headers) -> int:
+    """Queries of a board that is rendered (not served from the cache of rendered boards)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/board/?v=stale", **headers)
     assert response.status_code == 200
     return len(queries)
+
+
+def test_a_board_is_rendered_once_per_version_for_every_viewer(client, floor, operator, planner,
+                                                               django_assert_max_num_queries):
+    operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
+    cache.clear()
+    client.force_login(operator)
+    first = client.get("/board/", **HTMX).content.decode()
+    client.force_login(planner)  # another viewer of the same version
+    with django_assert_max_num_queries(3):  # session, user, version: no render
+        second = client.get("/board/", **HTMX).content.decode()
+    assert second == re.sub(r'data-now="\d+"', re.search(r'data-now="\d+"', second).group(0), first)
+    assert 'data-state="setup"' in tile(second, floor.shop.lathe)
+
+    operation_first_piece(operation_id=floor.turn.pk, user=operator)  # a new version renders anew
+    third = client.get("/board/", **HTMX).content.decode()
+    assert version_of(third) != version_of(second) and 'data-state="running"' in tile(third, floor.shop.lathe)
 
 
 def test_the_board_page_and_fragment_issue_the_same_queries_for_3_or_20_machines(client, small_shop, planner,
@@ -300,3 +320,15 @@ def test_the_api_answers_304_to_the_version_it_already_has(api_as, floor, operat
 
 def test_the_api_board_needs_a_login(api):
     assert api.get("/api/v1/board/").status_code == 401
+
+
+def test_the_board_still_shows_when_its_cache_is_down(client, floor, operator, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
+    client.force_login(operator)
+    response = client.get("/board/", **HTMX)
+    assert response.status_code == 200 and 'data-state="setup"' in tile(response.content.decode(), floor.shop.lathe)
