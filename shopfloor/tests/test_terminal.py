@@ -114,6 +114,14 @@ def test_an_inspector_sees_no_run_buttons(client, inspector, floor):
     client.force_login(inspector)
     panel = client.get(f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}", headers=HX).content.decode()
     assert "Start setup" not in panel and "Hold" in panel
+    # An inspector at the machine opens the operation's in-process check from here; an operator does not.
+    assert f'href="/quality/operations/{floor.turn.pk}/check/"' in panel
+
+
+@pytest.mark.django_db
+def test_an_operator_is_not_offered_the_in_process_check(at_lathe, floor):
+    panel = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}", headers=HX).content.decode()
+    assert "In-process check" not in panel and "Start setup" in panel
 
 
 @pytest.mark.django_db
