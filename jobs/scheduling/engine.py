@@ -28,9 +28,10 @@ from .validate import validate
 Progress = Callable[[float, float, float | None], None]
 Cancel = Callable[[], bool]
 
-SOLVERS = ("auto", "fifo", "edd", "atcs", "cpsat", "lns", "pfsp")
+SOLVERS = ("auto", "fifo", "edd", "atcs", "cpsat", "fjsp", "lns", "pfsp")
 FULL_MODEL_MAX_ARCS = 40_000
 FULL_MODEL_MAX_OPS = 800
+FJSP_HEURISTIC_SHARE = 0.02  # the lean FJSP model finds good schedules itself: a quick warm start is enough
 
 
 @dataclass
@@ -83,7 +84,7 @@ def solve(
     """
     from .solvers import atcs as atcs_mod
     from .solvers import cpsat as cpsat_mod
-    from .solvers import dispatch, lns, pfsp
+    from .solvers import dispatch, fjsp, lns, pfsp
 
     if solver not in SOLVERS:
         raise ProblemError(f"unknown solver {solver!r} (expected one of {', '.join(SOLVERS)})")
@@ -110,6 +111,11 @@ def solve(
         return False
 
     fs = pfsp.flow_shop_view(inst) if solver in ("auto", "pfsp") else None
+    if solver == "fjsp" and not fjsp.is_pure_fjsp(inst):
+        raise ProblemError(
+            "solver 'fjsp' needs a pure-makespan flexible job shop (no changeovers, calendars, fixtures, "
+            "fixed operations, permutation groups or weighted due dates)"
+        )
     if solver == "pfsp" and fs is None:
         raise ProblemError("solver 'pfsp' needs a permutation flow shop (one permutation group over all machines)")
     chosen = solver
@@ -117,7 +123,7 @@ def solve(
         if fs is not None:
             chosen = "pfsp"
         elif inst.n <= FULL_MODEL_MAX_OPS and cpsat_mod.arc_count(inst) <= FULL_MODEL_MAX_ARCS:
-            chosen = "cpsat"
+            chosen = "fjsp" if fjsp.is_pure_fjsp(inst) else "cpsat"
         else:
             chosen = "lns"
 
@@ -143,12 +149,37 @@ def solve(
         if not cancelled():
             # the heuristic's share of the time: all of it for "atcs"; before CP-SAT a little; before the
             # LNS more on large problems, where a good start is worth more than the first LNS steps
-            share = 1.0 if chosen == "atcs" else 0.1 if chosen == "cpsat" else 0.4 if inst.n > 1000 else 0.2
+            share = (
+                1.0
+                if chosen == "atcs"
+                else FJSP_HEURISTIC_SHARE
+                if chosen == "fjsp"
+                else 0.1
+                if chosen == "cpsat"
+                else 0.4
+                if inst.n > 1000
+                else 0.2
+            )
             built = atcs_mod.atcs_grid(
                 inst, deadline=t0 + max(0.5, time_limit * share), on_schedule=offer, cancel=cancelled
             )
             if built is not None:
                 offer(built)
+        if chosen == "fjsp" and not cancelled():
+
+            def report_cmax(elapsed: float, figures: tuple[int, int, int], bound: float) -> None:
+                if progress is not None and figures[2] < state["progress"]:
+                    state["progress"] = figures[2]
+                    progress(elapsed, figures[2], bound)
+
+            res = fjsp.solve_fjsp(
+                inst, state["best"], max(0.1, deadline - time.monotonic()), workers, seed, report_cmax, cancelled, t0
+            )
+            if res.schedule is not None:
+                offer(res.schedule)
+            if res.status == "OPTIMAL":
+                state["status"] = "optimal"
+                state["bound"] = res.bound
         if chosen == "cpsat" and not cancelled():
 
             def report(elapsed: float, figures: tuple[int, int, int], bound: float) -> None:
