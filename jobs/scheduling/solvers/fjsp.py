@@ -18,6 +18,7 @@ Solutions are re-timed by the exact decoder, so what leaves here passes the vali
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -278,15 +279,17 @@ class FjspLns:
         inst, cur, rng = self.inst, self.cur, self.rng
         size = max(4, int(self.size))
         kind = rng.random()
-        if kind < 0.4:  # the critical path and what runs around it
+        if kind < 0.4:  # the critical path and what runs around it in time
             path = critical_path(inst, cur, rng)
             free = set(rng.sample(path, min(len(path), size // 2)))
             order = sorted(range(inst.n), key=lambda i: cur.start[i])
-            while len(free) < size:
-                c = rng.choice(path)
-                pos = order.index(c)
-                for j in order[max(0, pos - 3) : pos + 4]:
-                    free.add(j)
+            pos = {i: p for p, i in enumerate(order)}
+            for _ in range(4 * size):
+                if len(free) >= size:
+                    break
+                p = pos[rng.choice(path)] + rng.randint(-4, 4)
+                if 0 <= p < inst.n:
+                    free.add(order[p])
             return free
         if kind < 0.7:  # a time window
             order = sorted(range(inst.n), key=lambda i: (cur.start[i], rng.random()))
@@ -371,6 +374,8 @@ def solve_fjsp(
         return res
     search = FjspLns(inst, res.schedule, seed, min(workers, LNS_WORKERS))
     bound = res.bound
+    if bound is not None:
+        search.lb = max(search.lb, math.ceil(bound - 1e-6))  # nothing below CP-SAT's bound exists
 
     def improved(sched: Schedule) -> None:
         if progress is not None:
