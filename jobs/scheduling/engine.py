@@ -5,10 +5,13 @@ Solvers (``SOLVERS``):
 * ``fifo``, ``edd`` — dispatch baselines;
 * ``atcs`` — the setup-aware constructive heuristic (small parameter grid);
 * ``cpsat`` — the full CP-SAT model warm-started from the heuristic;
+* ``fjsp`` — pure-makespan flexible job shops only (no changeovers, calendars, fixtures, fixed
+  operations or weighted due dates): a lean CP-SAT model, then an LNS with CP-SAT sub-solves;
 * ``lns`` — large-neighbourhood search with CP-SAT sub-problems, started from the heuristic;
 * ``pfsp`` — NEH + iterated greedy over the job permutation (permutation flow shops only);
 * ``auto`` (default) — the best of the above for the problem at hand: ``pfsp`` for a
-  permutation flow shop, the full ``cpsat`` model while it stays small, else ``lns``.
+  permutation flow shop, ``fjsp`` for a pure-makespan flexible job shop, the full ``cpsat``
+  model while it stays small, else ``lns``.
 
 Every result is checked by the validator; a solver that cannot place an operation raises
 :class:`InfeasibleError` naming it, bad input raises :class:`ProblemError` — never a partial plan.
@@ -168,9 +171,12 @@ def solve(
         if chosen == "fjsp" and not cancelled():
 
             def report_cmax(elapsed: float, figures: tuple[int, int, int], bound: float) -> None:
-                if progress is not None and figures[2] < state["progress"]:
-                    state["progress"] = figures[2]
-                    progress(elapsed, figures[2], bound)
+                if progress is not None:
+                    value = scalar(inst, Figures(0, 0, 0, figures[2]))
+                    if value < state["progress"]:
+                        state["progress"] = value
+                        scaled = None if bound is None else scalar(inst, Figures(0, 0, 0, 1)) * bound
+                        progress(elapsed, value, scaled)
 
             res = fjsp.solve_fjsp(
                 inst, state["best"], max(0.1, deadline - time.monotonic()), workers, seed, report_cmax, cancelled, t0

@@ -31,6 +31,8 @@ from .cpsat import SubResult
 from .dispatch import decode_sequences
 
 LNS_WORKERS = 4  # threads per LNS sub-solve
+STEP_LIMIT = 2.0  # seconds per LNS sub-solve
+SECONDARY = False  # LNS sub-problems: total completion time as tie-breaker
 FULL_SHARE = 0.2  # share of the time for the whole model before the LNS (it proves the easy instances)
 Progress = Callable[[float, tuple[int, int, int], float], None]
 Cancel = Callable[[], bool]
@@ -87,6 +89,7 @@ class LeanModel:
         redundant: bool = True,
         fixed_machine: set[int] | None = None,
         chains: list[tuple[int, int]] | None = None,
+        secondary: bool = False,
     ):
         """``fixed_machine``: operations kept on the hint's machine; ``chains``: pairs ``(a, b)`` on
         one machine where ``b`` must start after ``a`` ends (both for the LNS sub-problems)."""
@@ -148,7 +151,11 @@ class LeanModel:
             md.add(inst.n_machines * self.cmax >= sum(energy))
             if inst.n_machines > 1:
                 md.add_cumulative(all_ivs, [1] * len(all_ivs), inst.n_machines)
-        md.minimize(self.cmax)
+        if secondary:  # then the jobs' total completion time: a more compact schedule at equal makespan
+            lasts = [self.end[i] for i in range(inst.n) if not inst.succs[i]]
+            md.minimize(self.cmax * (len(lasts) * H + 1) + sum(lasts))
+        else:
+            md.minimize(self.cmax)
         # complete hint
         md.add_hint(self.cmax, H)
         for i in range(inst.n):
@@ -314,7 +321,7 @@ class FjspLns:
             kept = [i for i in seq if i not in free]
             chains.extend(zip(kept, kept[1:], strict=False))
         fixed = {i for i in range(inst.n) if i not in free}
-        sub = LeanModel(inst, cur, redundant=False, fixed_machine=fixed, chains=chains)
+        sub = LeanModel(inst, cur, redundant=False, fixed_machine=fixed, chains=chains, secondary=SECONDARY)
         res = sub.solve(time_limit, self.workers, self.seed + self.iterations)
         self.iterations += 1
         if res.status == "OPTIMAL":
@@ -338,8 +345,9 @@ class FjspLns:
         deadline: float,
         cancel: Cancel | None = None,
         on_improve: Callable[[Schedule], None] | None = None,
-        step_limit: float = 2.0,
+        step_limit: float | None = None,
     ) -> None:
+        step_limit = STEP_LIMIT if step_limit is None else step_limit
         while time.monotonic() < deadline - 0.05 and max(self.best.end) > self.lb:
             if cancel is not None and cancel():
                 return

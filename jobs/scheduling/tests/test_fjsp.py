@@ -154,3 +154,21 @@ def test_single_mode_operations_and_waits():
     result = solve(problem, solver="fjsp", time_limit=5, workers=1, seed=7)
     check(problem, result)
     assert result.figures.makespan == exact.figures.makespan
+
+
+def test_progress_and_cancel_on_the_fjsp_path():
+    problem = random_fjsp(8, 4, 5, seed=9)
+    seen = []
+    result = solve(problem, solver="fjsp", time_limit=3, workers=1, seed=7, progress=lambda *a: seen.append(a))
+    check(problem, result)
+    values = [v for _, v, _ in seen]
+    assert values == sorted(values, reverse=True)
+    assert values[-1] == result.figures.makespan
+    assert all(b is None or b <= result.figures.makespan for _, _, b in seen)
+    calls = []
+    cancelled = solve(
+        problem, solver="fjsp", time_limit=30, workers=1, cancel=lambda: bool(calls.append(1)) or len(calls) > 3
+    )
+    check(problem, cancelled)
+    assert cancelled.status == "cancelled"
+    assert cancelled.seconds < 10
