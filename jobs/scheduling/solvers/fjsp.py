@@ -33,7 +33,7 @@ from .dispatch import decode_sequences
 LNS_WORKERS = 4  # threads per LNS sub-solve
 STEP_LIMIT = 2.0  # seconds per LNS sub-solve
 SECONDARY = False  # LNS sub-problems: total completion time as tie-breaker
-FULL_SHARE = 0.2  # share of the time for the whole model before the LNS (it proves the easy instances)
+FULL_SHARE = 0.05  # share of the time for the whole model before the LNS (a bound, and the easy instances)
 Progress = Callable[[float, tuple[int, int, int], float], None]
 Cancel = Callable[[], bool]
 
