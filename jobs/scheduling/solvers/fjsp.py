@@ -391,7 +391,7 @@ def solve_fjsp(
 
     search.run(deadline, cancel, improved)
     best = search.best
-    status = "OPTIMAL" if bound is not None and max(best.end) <= bound else res.status
+    status = "OPTIMAL" if bound is not None and max(best.end) <= bound else "FEASIBLE"
     return SubResult(
         best, status, max(best.end), bound, res.first_solution_seconds, res.solutions + search.improvements
     )
