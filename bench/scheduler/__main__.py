@@ -2,7 +2,7 @@
 
 FILE is a benchmark instance (format recognised from its folder: ``fjsp/``, ``sdst-pfsp/``,
 ``jsp/``) or a JSON problem (``bench/scheduler/shop/*.json``). ``--solver`` takes one of
-ours (``auto``, ``cpsat``, ``lns``, ``pfsp``, ``atcs``, ``edd``, ``fifo``) or ``pyjobshop``
+ours (``auto``, ``cpsat``, ``fjsp``, ``lns``, ``pfsp``, ``atcs``, ``edd``, ``fifo``) or ``pyjobshop``
 (the peer); give it several times, or comma-separated, to run them side by side. Benchmark
 instances are solved for makespan; JSON problems with their own objective.
 

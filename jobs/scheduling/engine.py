@@ -5,10 +5,13 @@ Solvers (``SOLVERS``):
 * ``fifo``, ``edd`` — dispatch baselines;
 * ``atcs`` — the setup-aware constructive heuristic (small parameter grid);
 * ``cpsat`` — the full CP-SAT model warm-started from the heuristic;
+* ``fjsp`` — pure-makespan flexible job shops only (no changeovers, calendars, fixtures, fixed
+  operations or weighted due dates): a lean CP-SAT model, then an LNS with CP-SAT sub-solves;
 * ``lns`` — large-neighbourhood search with CP-SAT sub-problems, started from the heuristic;
 * ``pfsp`` — NEH + iterated greedy over the job permutation (permutation flow shops only);
 * ``auto`` (default) — the best of the above for the problem at hand: ``pfsp`` for a
-  permutation flow shop, the full ``cpsat`` model while it stays small, else ``lns``.
+  permutation flow shop, ``fjsp`` for a pure-makespan flexible job shop, the full ``cpsat``
+  model while it stays small, else ``lns``.
 
 Every result is checked by the validator; a solver that cannot place an operation raises
 :class:`InfeasibleError` naming it, bad input raises :class:`ProblemError` — never a partial plan.
@@ -28,9 +31,10 @@ from .validate import validate
 Progress = Callable[[float, float, float | None], None]
 Cancel = Callable[[], bool]
 
-SOLVERS = ("auto", "fifo", "edd", "atcs", "cpsat", "lns", "pfsp")
+SOLVERS = ("auto", "fifo", "edd", "atcs", "cpsat", "fjsp", "lns", "pfsp")
 FULL_MODEL_MAX_ARCS = 40_000
 FULL_MODEL_MAX_OPS = 800
+FJSP_HEURISTIC_SHARE = 0.02  # the lean FJSP model finds good schedules itself: a quick warm start is enough
 
 
 @dataclass
@@ -83,7 +87,7 @@ def solve(
     """
     from .solvers import atcs as atcs_mod
     from .solvers import cpsat as cpsat_mod
-    from .solvers import dispatch, lns, pfsp
+    from .solvers import dispatch, fjsp, lns, pfsp
 
     if solver not in SOLVERS:
         raise ProblemError(f"unknown solver {solver!r} (expected one of {', '.join(SOLVERS)})")
@@ -110,6 +114,11 @@ def solve(
         return False
 
     fs = pfsp.flow_shop_view(inst) if solver in ("auto", "pfsp") else None
+    if solver == "fjsp" and not fjsp.is_pure_fjsp(inst):
+        raise ProblemError(
+            "solver 'fjsp' needs a pure-makespan flexible job shop (no changeovers, calendars, fixtures, "
+            "fixed operations, permutation groups or weighted due dates)"
+        )
     if solver == "pfsp" and fs is None:
         raise ProblemError("solver 'pfsp' needs a permutation flow shop (one permutation group over all machines)")
     chosen = solver
@@ -117,7 +126,7 @@ def solve(
         if fs is not None:
             chosen = "pfsp"
         elif inst.n <= FULL_MODEL_MAX_OPS and cpsat_mod.arc_count(inst) <= FULL_MODEL_MAX_ARCS:
-            chosen = "cpsat"
+            chosen = "fjsp" if fjsp.is_pure_fjsp(inst) else "cpsat"
         else:
             chosen = "lns"
 
@@ -143,12 +152,40 @@ def solve(
         if not cancelled():
             # the heuristic's share of the time: all of it for "atcs"; before CP-SAT a little; before the
             # LNS more on large problems, where a good start is worth more than the first LNS steps
-            share = 1.0 if chosen == "atcs" else 0.1 if chosen == "cpsat" else 0.4 if inst.n > 1000 else 0.2
+            share = (
+                1.0
+                if chosen == "atcs"
+                else FJSP_HEURISTIC_SHARE
+                if chosen == "fjsp"
+                else 0.1
+                if chosen == "cpsat"
+                else 0.4
+                if inst.n > 1000
+                else 0.2
+            )
             built = atcs_mod.atcs_grid(
                 inst, deadline=t0 + max(0.5, time_limit * share), on_schedule=offer, cancel=cancelled
             )
             if built is not None:
                 offer(built)
+        if chosen == "fjsp" and not cancelled():
+
+            def report_cmax(elapsed: float, figures: tuple[int, int, int], bound: float) -> None:
+                if progress is not None:
+                    value = scalar(inst, Figures(0, 0, 0, figures[2]))
+                    if value < state["progress"]:
+                        state["progress"] = value
+                        scaled = None if bound is None else scalar(inst, Figures(0, 0, 0, 1)) * bound
+                        progress(elapsed, value, scaled)
+
+            res = fjsp.solve_fjsp(
+                inst, state["best"], max(0.1, deadline - time.monotonic()), workers, seed, report_cmax, cancelled, t0
+            )
+            if res.schedule is not None:
+                offer(res.schedule)
+            if res.status == "OPTIMAL":
+                state["status"] = "optimal"
+                state["bound"] = res.bound
         if chosen == "cpsat" and not cancelled():
 
             def report(elapsed: float, figures: tuple[int, int, int], bound: float) -> None:
