@@ -25,13 +25,14 @@ def backfill(apps, schema_editor):
         return
     event_model = apps.get_model("machines", "MachineStateEvent")
     for machine_id in event_model.objects.values_list("machine_id", flat=True).distinct():
-        totals = {}
+        totals, changed = {}, []
         for event in event_model.objects.filter(machine_id=machine_id).order_by("started_at", "pk"):
             event.seconds_before = totals
-            event.save(update_fields=["seconds_before"])
+            changed.append(event)
             if event.ended_at is not None and event.ended_at > event.started_at:
                 totals = {**totals, event.state: totals.get(event.state, 0.0)
                           + (event.ended_at - event.started_at).total_seconds()}
+        event_model.objects.bulk_update(changed, ["seconds_before"], batch_size=500)
 
 
 class Migration(migrations.Migration):
