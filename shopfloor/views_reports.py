@@ -91,8 +91,9 @@ PAGES = {
 PAGE_NOTES = {
     "delivery": "On time: the job's last operation was done on or before its due date. Open jobs are listed "
                 "when the published schedule finishes them after their due date.",
-    "paretos": "Scrap from production reports in the period. Downtime: down (unplanned) and planned-down "
-               "intervals clipped to the period, open ones up to now, not limited to the calendar.",
+    "paretos": "Scrap from production reports in the period (with a shift: those reported inside that shift). "
+               "Downtime: down (unplanned) and planned-down intervals clipped to the period, open ones up to "
+               "now, not limited to the calendar; with a shift, clipped to that shift's windows.",
     "costs": "Estimated hours: the operation's standards frozen at release (setup; cycle / parts per cycle × "
              "job quantity). Actual: labour entries. Cost: actual hours × (machine rate at release + labour "
              "rate). The unit cost of a part by batch size has its own page: Unit cost by batch size.",
