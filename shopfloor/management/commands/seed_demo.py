@@ -1012,9 +1012,11 @@ class Seeder:
         labour += [LabourSpan(self.operator_at(lane, start), Activity.RUN, start, end)
                    for piece_start, piece_end, attended in pieces if attended
                    for start, end in self.shifts_of(piece_start, piece_end)]
-        self.running_spans[operation.pk] = [span for piece_start, piece_end, attended in pieces
-                                      for span in (self.shifts_of(piece_start, piece_end) if attended
-                                                   else [(piece_start, piece_end)])]
+        spans = [span for piece_start, piece_end, attended in pieces
+                 for span in (self.shifts_of(piece_start, piece_end) if attended else [(piece_start, piece_end)])]
+        # Reported a minute before the stretch ends: at the handover instant a report counts for the next shift.
+        self.running_spans[operation.pk] = [(start, end - MINUTE) if end < run_end and end - start > MINUTE
+                                            else (start, end) for start, end in spans]
         return FinishedOperation(operation_id=operation.pk, machine_id=lane.machine.pk,
                                  operator=self.operator_at(lane, run_end), labour=tuple(labour), finished_at=run_end,
                                  good=quantity - scrap, scrap=scrap, scrap_reason=reason)
