@@ -550,9 +550,13 @@ class FinishedOperation:
 
 
 @transaction.atomic
-def operations_import_finished(*, records: list[FinishedOperation], user) -> int:
+def operations_import_finished(*, records: list[FinishedOperation], user,
+                               running: dict[int, list[tuple[dt.datetime, dt.datetime]]] | None = None) -> int:
     """Record operations finished in the past (a shop moving to Spindle, the demo's history): checked
-    in Python on rows read together, the labour and production entries written in bulk, then each job follows."""
+    in Python on rows read together, the labour and production entries written in bulk, then each job follows.
+    `running` (operation id -> its running intervals, in order) reports the pieces as they were made: one
+    production entry at the end of each interval, good and scrap in proportion to its running time, so that
+    a day or a week counts the parts its running time made. Without it, one entry at `finished_at`."""
     require_perm(user, "jobs.run_operation")
     ids = sorted({record.operation_id for record in records})
     operations = {operation.pk: operation
@@ -577,9 +581,22 @@ def operations_import_finished(*, records: list[FinishedOperation], user) -> int
                 raise ApplicationError(f"A labour span of {operation} ends before it starts or after the end.")
             labour.append(LabourEntry(operator=span.operator, operation=operation, machine_id=record.machine_id,
                                       activity=span.activity, started_at=span.started_at, ended_at=span.ended_at))
-        production.append(ProductionEntry(
-            operator=record.operator, operation=operation, machine_id=record.machine_id, quantity_good=record.good,
-            quantity_scrap=record.scrap, scrap_reason=record.scrap_reason, recorded_at=record.finished_at))
+        intervals = (running or {}).get(operation.pk) or [(record.finished_at, record.finished_at)]
+        if intervals[-1][1] > record.finished_at or any(end < start for start, end in intervals):
+            raise ApplicationError(f"A running interval of {operation} ends before it starts or after the end.")
+        total = sum((end - start).total_seconds() for start, end in intervals)
+        made, good_before, scrap_before = 0.0, 0, 0
+        for index, (start, end) in enumerate(intervals):
+            made += (end - start).total_seconds()
+            share = 1.0 if index == len(intervals) - 1 or not total else made / total
+            # Cumulative counts rounded: every piece once, none negative.
+            good, scrap = int(record.good * share + 0.5), int(record.scrap * share + 0.5)
+            if good > good_before or scrap > scrap_before:
+                production.append(ProductionEntry(
+                    operator=record.operator, operation=operation, machine_id=record.machine_id,
+                    quantity_good=good - good_before, quantity_scrap=scrap - scrap_before,
+                    scrap_reason=record.scrap_reason if scrap > scrap_before else None, recorded_at=end))
+            good_before, scrap_before = good, scrap
         # The action log says when it was done (delivery reports read the completion from it).
         events.append(OperationEvent(operation=operation, action="import_finished", user=user, at=record.finished_at,
                                      from_status=operation.status, to_status=OperationStatus.DONE,

@@ -234,7 +234,7 @@ def bucket_key(bucket: str, day: dt.date, shift: str) -> str:
         case "month":
             return f"{day:%Y-%m}"
         case "shift":
-            return shift or "24 h"
+            return shift
     return "period"
 
 
@@ -496,8 +496,10 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
     if start < end:
         for window in planned_windows(calendar_ids=calendar_ids, start=start, end=end, shift=filters.shift):
             windows.append(("cal", window, bucket_key(filters.bucket, window.day, window.shift)))
-        for window in _day_windows(calendar_ids=calendar_ids, start=start, end=end):
-            windows.append(("day", window, bucket_key(filters.bucket, window.day, "")))
+        # By shift there is no 24-hour figure: a day's 24 h belong to no shift (it stayed a "24 h" row of zeros).
+        if filters.bucket != "shift":
+            for window in _day_windows(calendar_ids=calendar_ids, start=start, end=end):
+                windows.append(("day", window, bucket_key(filters.bucket, window.day, "")))
     machine_ids = [m.pk for m in machines]
     per_machine: dict[tuple[int, str], TimeModel] = defaultdict(TimeModel)
     # Planned time and 24 h come straight from the windows, per calendar, for every machine.
@@ -578,6 +580,13 @@ def utilization_report(filters: ReportFilter, *, now: dt.datetime | None = None)
         ("utilization_planned_pct", "Utilization (planned) %"), ("utilization_24h_pct", "Utilization (24 h) %"),
         ("setup_rate_pct", "Setup rate %"),
     ]
+    notes = []
+    if filters.bucket == "shift":
+        columns.remove(("utilization_24h_pct", "Utilization (24 h) %"))
+        for row in rows:
+            del row["utilization_24h_pct"]
+        notes.append("Utilization over 24 h is not split by shift (a shift has no 24 hours): choose the whole "
+                     "period, day, week or month for it.")
     chart = {
         "type": "bar",
         "labels": [f"{r['group']} {r['bucket']}".strip() for r in rows],
@@ -590,7 +599,7 @@ def utilization_report(filters: ReportFilter, *, now: dt.datetime | None = None)
         ],
         "stacked": True,
     }
-    return Table("utilization", "Utilization (ISO 22400 time model)", columns, rows, chart=chart)
+    return Table("utilization", "Utilization (ISO 22400 time model)", columns, rows, notes=notes, chart=chart)
 
 
 def oee_report(filters: ReportFilter, *, now: dt.datetime | None = None) -> Table:
@@ -728,13 +737,40 @@ def _pareto_chart(rows: list[dict], unit_key: str, label: str) -> dict:
                          {"label": "Cumulative %", "data": [r["cumulative_pct"] for r in rows]}]}
 
 
+def _shift_windows(filters: ReportFilter, end: dt.datetime) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """The shift's windows in the period (up to `end`) per calendar of the filtered machines, touching ones
+    merged: what a shift filter keeps of scrap and downtime, as it does of the time model."""
+    calendar_ids = sorted(set(filters.machines().values_list("calendar_id", flat=True)))
+    spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    if filters.start >= end:
+        return spans
+    windows = planned_windows(calendar_ids=calendar_ids, start=filters.start, end=end, shift=filters.shift)
+    for window in sorted(windows, key=lambda w: (w.calendar_id, w.start)):
+        calendar_spans = spans[window.calendar_id]
+        if calendar_spans and calendar_spans[-1][1] >= window.start:
+            calendar_spans[-1] = (calendar_spans[-1][0], max(calendar_spans[-1][1], window.end))
+        else:
+            calendar_spans.append((window.start, window.end))
+    return spans
+
+
 def scrap_report(filters: ReportFilter, *, by: str = "reason", now: dt.datetime | None = None) -> Table:
+    """Scrap pieces of the production reports recorded in the period (with a shift: inside that shift's
+    windows of the machine's calendar), by reason, part or machine."""
     entries = ProductionEntry.objects.filter(recorded_at__gte=filters.start, recorded_at__lt=filters.end,
                                              quantity_scrap__gt=0)
     if filters.machine_id:
         entries = entries.filter(machine_id=filters.machine_id)
     if filters.work_center_id:
         entries = entries.filter(machine__work_center_id=filters.work_center_id)
+    if filters.shift:
+        in_shift = Q(pk__in=[])
+        for calendar_id, spans in _shift_windows(filters, filters.end).items():
+            ranges = Q(pk__in=[])
+            for span_start, span_end in spans:
+                ranges |= Q(recorded_at__gte=span_start, recorded_at__lt=span_end)
+            in_shift |= Q(machine__calendar_id=calendar_id) & ranges
+        entries = entries.filter(in_shift)
     key = {"reason": "scrap_reason__code", "part": "operation__job__part_revision__part__number",
            "machine": "machine__code"}[by]
     aggregated = entries.values(key).annotate(scrap=Sum("quantity_scrap")).order_by("-scrap", key)
@@ -753,29 +789,82 @@ def clipped_seconds(start: dt.datetime, end: dt.datetime, now: dt.datetime):
     return Sum(duration)
 
 
+DOWN_STATES = (MachineState.DOWN, MachineState.PLANNED_DOWN)
+
+
+def _downtime_in_shift(filters: ReportFilter, *, by: str, end: dt.datetime, now: dt.datetime) -> list[tuple]:
+    """(key, seconds, stops) of down and planned-down intervals clipped to the shift's windows of each
+    machine's calendar (as the time model clips them); stops = intervals with time in those windows. One
+    query: the windows (a few per day) as a VALUES list joined to the intervals that overlap them."""
+    windows = [(calendar_id, span_start, span_end)
+               for calendar_id, spans in _shift_windows(filters, end).items() for span_start, span_end in spans]
+    if not windows:
+        return []
+    adapt = connection.ops.adapt_datetimefield_value
+    event_table = MachineStateEvent._meta.db_table
+    machine_table = Machine._meta.db_table
+    reason_table = MachineStateEvent._meta.get_field("reason").related_model._meta.db_table
+    finish = "COALESCE(e.ended_at, %s)"
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s::integer, %s::timestamptz, %s::timestamptz)"] * len(windows))
+        seconds = f"EXTRACT(EPOCH FROM LEAST({finish}, w.we) - GREATEST(e.started_at, w.ws))"
+    else:
+        values = ", ".join(["(%s, %s, %s)"] * len(windows))
+        seconds = f"(julianday(MIN({finish}, w.we)) - julianday(MAX(e.started_at, w.ws))) * 86400.0"
+    key = "r.code" if by == "reason" else "m.code"
+    conditions, params = ["e.state IN (%s, %s)"], [*DOWN_STATES]
+    if filters.machine_id:
+        conditions.append("e.machine_id = %s")
+        params.append(filters.machine_id)
+    if filters.work_center_id:
+        conditions.append("m.work_center_id = %s")
+        params.append(filters.work_center_id)
+    sql = f"""
+        WITH w(calendar_id, ws, we) AS (VALUES {values})
+        SELECT {key}, SUM({seconds}), COUNT(DISTINCT e.id)
+        FROM {event_table} e
+        JOIN {machine_table} m ON m.id = e.machine_id
+        LEFT JOIN {reason_table} r ON r.id = e.reason_id
+        JOIN w ON w.calendar_id = m.calendar_id AND e.started_at < w.we AND {finish} > w.ws
+        WHERE {" AND ".join(conditions)}
+        GROUP BY {key}
+    """
+    now_a = adapt(now)
+    all_params = [value for window in windows for value in (window[0], adapt(window[1]), adapt(window[2]))]
+    all_params += [now_a, now_a, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        return [(item, float(secs or 0), stops) for item, secs, stops in cursor.fetchall()]
+
+
 def downtime_report(filters: ReportFilter, *, by: str = "reason", now: dt.datetime | None = None) -> Table:
     """Down and planned-down time clipped to the period (not to the calendar: a machine down over the
-    weekend is down), by reason or machine."""
+    weekend is down), by reason or machine. With a shift: clipped to that shift's windows instead."""
     now = now or timezone.now()
     end = min(filters.end, now)
-    events = MachineStateEvent.objects.filter(
-        state__in=(MachineState.DOWN, MachineState.PLANNED_DOWN), started_at__lt=end,
-    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=filters.start))
-    if filters.machine_id:
-        events = events.filter(machine_id=filters.machine_id)
-    if filters.work_center_id:
-        events = events.filter(machine__work_center_id=filters.work_center_id)
     key = {"reason": "reason__code", "machine": "machine__code"}[by]
-    aggregated = (events.values(key).annotate(down=clipped_seconds(filters.start, end, now), stops=Count("pk"))
-                  .order_by("-down", key))
-    items = [((row[key] or "(no reason)"), round(row["down"].total_seconds() / 3600, 3)) for row in aggregated]
-    rows = _pareto_rows(items, "hours")
-    stops = {row[key] or "(no reason)": row["stops"] for row in aggregated}
-    for row in rows:
-        row["stops"] = stops[row["item"]]
+    if filters.shift:
+        found = _downtime_in_shift(filters, by=by, end=end, now=now)
+    else:
+        events = MachineStateEvent.objects.filter(state__in=DOWN_STATES, started_at__lt=end).filter(
+            Q(ended_at__isnull=True) | Q(ended_at__gt=filters.start))
+        if filters.machine_id:
+            events = events.filter(machine_id=filters.machine_id)
+        if filters.work_center_id:
+            events = events.filter(machine__work_center_id=filters.work_center_id)
+        aggregated = events.values(key).annotate(down=clipped_seconds(filters.start, end, now), stops=Count("pk"))
+        found = [(row[key], row["down"].total_seconds(), row["stops"]) for row in aggregated]
+    found = sorted(((item or "(no reason)", seconds, stops) for item, seconds, stops in found if seconds > 0),
+                   key=lambda item: (-item[1], item[0]))
+    rows = _pareto_rows([(item, round(seconds / 3600, 3)) for item, seconds, _ in found], "hours")
+    for row, (_, _, stops) in zip(rows, found, strict=True):
+        row["stops"] = stops
     columns = [("item", by.capitalize()), ("hours", "Down h"), ("stops", "Stops"), ("share_pct", "Share %"),
                ("cumulative_pct", "Cumulative %")]
-    return Table(f"downtime-{by}", f"Downtime by {by}", columns, rows, chart=_pareto_chart(rows, "hours", "Down h"))
+    notes = [f"Shift {filters.shift}: down time inside that shift's windows of each machine's calendar."] \
+        if filters.shift else []
+    return Table(f"downtime-{by}", f"Downtime by {by}", columns, rows, notes=notes,
+                 chart=_pareto_chart(rows, "hours", "Down h"))
 
 
 # ---------------------------------------------------------------------------------------------------

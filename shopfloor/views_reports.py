@@ -85,18 +85,31 @@ PAGES = {
     "delivery": ("Delivery", ["delivery"], []),
     "paretos": ("Scrap and downtime", ["scrap-reason", "scrap-part", "scrap-machine", "downtime-reason",
                                        "downtime-machine"], []),
-    "costs": ("Estimated vs actual and cost", ["job-costs", "unit-cost"], []),
+    "costs": ("Estimated vs actual and cost", ["job-costs"], []),
+    "unit-cost": ("Unit cost by batch size", ["unit-cost"], []),
 }
 PAGE_NOTES = {
     "delivery": "On time: the job's last operation was done on or before its due date. Open jobs are listed "
                 "when the published schedule finishes them after their due date.",
-    "paretos": "Scrap from production reports in the period. Downtime: down (unplanned) and planned-down "
-               "intervals clipped to the period, open ones up to now, not limited to the calendar.",
+    "paretos": "Scrap from production reports in the period (with a shift: those reported inside that shift). "
+               "Downtime: down (unplanned) and planned-down intervals clipped to the period, open ones up to "
+               "now, not limited to the calendar; with a shift, clipped to that shift's windows.",
     "costs": "Estimated hours: the operation's standards frozen at release (setup; cycle / parts per cycle × "
              "job quantity). Actual: labour entries. Cost: actual hours × (machine rate at release + labour "
-             "rate). Unit cost curve: per routing step, mean actual setup of past done operations (the standard "
-             "when there is none) + batch size × standard cycle, at the first-ranked machine's rate + labour, "
-             "plus outside-processing cost per lot; divided by the batch size.",
+             "rate). The unit cost of a part by batch size has its own page: Unit cost by batch size.",
+    "unit-cost": "Per routing step of the part revision: mean actual setup of its past done operations (the "
+                 "standard when there is none) + batch size × standard cycle, at the first-ranked machine's "
+                 "rate + labour, plus outside-processing cost per lot; divided by the batch size. It does not "
+                 "depend on the dates or machines.",
+}
+# The filters each page uses; the others are not shown there.
+PAGE_FIELDS = {
+    "utilization": ["date_from", "date_to", "machine", "work_center", "shift", "group", "bucket"],
+    "oee": ["date_from", "date_to", "machine", "work_center", "shift", "group", "bucket"],
+    "delivery": ["date_from", "date_to", "machine", "work_center"],
+    "paretos": ["date_from", "date_to", "machine", "work_center", "shift"],
+    "costs": ["date_from", "date_to", "machine", "work_center"],
+    "unit-cost": ["part_revision"],
 }
 
 
@@ -127,6 +140,7 @@ def report(request, page: str):
         "page": page, "title": title, "form": form, "tables": tables, "pages": PAGES,
         "definitions": [(key, DEFINITIONS[key]) for key in definition_keys], "page_note": PAGE_NOTES.get(page, ""),
         "query": request.GET.urlencode(),
+        "fields": [form[name] for name in PAGE_FIELDS[page]],
     }
     if request.htmx and not request.htmx.boosted:
         response = render(request, "shopfloor/reports/body.html", context)

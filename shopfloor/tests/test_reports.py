@@ -230,3 +230,28 @@ def test_pieces_reported_outside_the_calendar_count_for_the_day_not_for_a_shift(
     assert (day.produced, day.good) == (65, 62)
     shifts = time_model(monday(history, bucket="shift"), now=NOW)
     assert sum(model.produced for model in shifts.values()) == 60
+
+
+def test_by_shift_there_are_only_real_shifts_and_no_24_hour_column(history):
+    table = utilization_report(monday(history, bucket="shift"), now=NOW)
+    assert [row["bucket"] for row in table.rows] == ["first", "night", "second"]
+    assert "utilization_24h_pct" not in dict(table.columns) and "24 h" in table.notes[0]
+    [whole] = utilization_report(monday(history), now=NOW).rows
+    assert whole["utilization_24h_pct"] == round(11 / 24 * 100, 1)  # kept for the whole period
+
+
+def test_the_shift_filter_keeps_scrap_reported_in_that_shift(history):
+    # The 2 scrapped pieces were reported at 10:00, in the first shift.
+    assert [(r["item"], r["scrap"]) for r in scrap_report(monday(history, shift="first"), now=NOW).rows] == [
+        ("DIM", 2)]
+    assert scrap_report(monday(history, shift="second"), now=NOW).rows == []
+    assert scrap_report(monday(history, shift="night"), by="machine", now=NOW).rows == []
+
+
+def test_the_shift_filter_clips_downtime_to_that_shifts_windows(history):
+    # Second shift 14-22: planned down 20-21 and the alarm's 21-22; night 22-24 on Monday: 2 h of the alarm.
+    second = downtime_report(monday(history, shift="second"), now=NOW)
+    assert [(r["item"], r["hours"], r["stops"]) for r in second.rows] == [("ALARM", 1.0, 1), ("BREAK", 1.0, 1)]
+    night = downtime_report(monday(history, shift="night"), by="machine", now=NOW)
+    assert [(r["item"], r["hours"], r["stops"]) for r in night.rows] == [("LB3000", 2.0, 1)]
+    assert downtime_report(monday(history, shift="first"), now=NOW).rows == []

@@ -153,8 +153,11 @@ def test_exports_open_and_match_the_table(client, api_as, manager, shop_day, tab
 def test_the_unit_cost_curve_exports_for_a_part_revision(client, manager, small_shop):
     client.force_login(manager)
     query = f"part_revision={small_shop.revision.pk}"
-    tables = page_tables(client, "costs", query)
+    tables = page_tables(client, "unit-cost", query)
+    assert list(tables) == ["unit-cost"]  # its own page, not under the job table
     assert [row[0] for row in tables["unit-cost"][1:]] == ["1", "2", "5", "10", "25", "50"]
+    costs = client.get("/reports/costs/").content.decode()
+    assert 'href="/reports/unit-cost/"' in costs and 'name="part_revision"' not in costs
     response = client.get(f"/reports/export/unit-cost.csv?{query}")
     assert [line[0] for line in csv.reader(io.StringIO(response.content.decode()))][1:] == [
         "1", "2", "5", "10", "25", "50"]
@@ -185,3 +188,22 @@ def test_the_weekly_summary_is_a_one_page_pdf(client, manager, history, tmp_path
     text = subprocess.run(["pdftotext", str(tmp_path / "weekly.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Weekly summary" in text and "ALARM" in text and "DIM" in text
+
+
+def test_the_shift_filter_holds_on_the_scrap_and_downtime_page_its_api_and_exports(client, api_as, manager,
+                                                                                   shop_day):
+    client.force_login(manager)
+    api = api_as(manager)
+    query = f"{MONDAY}&shift=second"
+    tables = page_tables(client, "paretos", query)
+    assert tables.get("scrap-reason") is None  # the scrapped pieces were reported in the first shift
+    assert tables["downtime-reason"][1:] == [["ALARM", "1.0", "1", "50.0", "50.0"],
+                                             ["BREAK", "1.0", "1", "50.0", "100.0"]]
+    assert api_rows(api, "scrap-reason", query)[1] == []
+    assert api_rows(api, "downtime-reason", query)[1] == [["ALARM", 1.0, 1, 50.0, 50.0],
+                                                          ["BREAK", 1.0, 1, 50.0, 100.0]]
+    lines = list(csv.reader(io.StringIO(client.get(f"/reports/export/downtime-machine.csv?{query}")
+                                        .content.decode())))
+    assert lines[1:] == [["LB3000", "2.0", "2", "100.0", "100.0"]]
+    assert len(list(csv.reader(io.StringIO(client.get(f"/reports/export/scrap-part.csv?{query}")
+                                           .content.decode())))) == 1  # the header only

@@ -507,6 +507,9 @@ class Seeder:
         self.lanes: dict[int, Lane] = {}
         self.operations: dict[int, list[JobOperation]] = {}  # a released past job's, in routing order
         self.proven: set[int] = set()  # NC programs a recorded first article has proven
+        # Each placed operation's running intervals (one per shift, a lights-out stretch on its own): its pieces
+        # are reported at the end of each, as an operator reports at the end of a shift.
+        self.running_spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
         self.kept_users: list[str] = []
 
     @property
@@ -627,6 +630,13 @@ class Seeder:
             self.reasons[code] = self.create(DowntimeReason, code=code, label=label, planned=planned,
                                              loss_category=category)
             self.reason_minutes[code] = minutes
+        # A run as the machine reports it is broken by stops (`running`): an operation's run is made longer by
+        # their expected share, so that its running time, not running plus stops, is cycles x cycle x run factor
+        # (else the stops looked like parts made faster than standard: effectiveness over 100 %).
+        stop = sum(weight * sum(self.reason_minutes[code]) / 2 for code, weight in RUN_STOPS) / sum(
+            weight for _, weight in RUN_STOPS)
+        stretch = 5 + self.size.running_minutes * math.exp(-5 / self.size.running_minutes)  # max(5, exponential)
+        self.running_share = stretch / (stretch + stop)
         self.scrap_reasons = [self.create(ScrapReason, code=code, label=label) for code, label in SCRAP_REASONS]
 
     # Inspection -------------------------------------------------------------------------------------------------
@@ -951,7 +961,8 @@ class Seeder:
             batch.append(heapq.heappop(finished))
         if not batch:
             return
-        operations_import_finished(records=[done for _, _, done, _ in batch], user=self.admin)
+        running = {pk: self.running_spans.pop(pk) for _, pk, _, _ in batch if pk in self.running_spans}
+        operations_import_finished(records=[done for _, _, done, _ in batch], user=self.admin, running=running)
         for _, _, _, operation in batch:
             program = operation.nc_program
             if (operation.first_article != FirstArticleRequirement.NONE and program is not None
@@ -981,7 +992,7 @@ class Seeder:
             lane = self.lanes[option.machine_id]
             setup = round(float(option.setup_minutes) * setup_factor) * MINUTE
             cycles = math.ceil(quantity / operation.parts_per_cycle)
-            run = max(1, round(cycles * float(option.cycle_minutes) * run_factor)) * MINUTE
+            run = max(1, round(cycles * float(option.cycle_minutes) * run_factor / self.running_share)) * MINUTE
             slot = lane.slot(ready_at, setup, wait, run)
             if slot is not None and slot[1][-1][1] <= self.midnight and (best is None or slot[1][-1][1] < best[3]):
                 best = (lane, setup, slot, slot[1][-1][1])
@@ -1001,6 +1012,11 @@ class Seeder:
         labour += [LabourSpan(self.operator_at(lane, start), Activity.RUN, start, end)
                    for piece_start, piece_end, attended in pieces if attended
                    for start, end in self.shifts_of(piece_start, piece_end)]
+        spans = [span for piece_start, piece_end, attended in pieces
+                 for span in (self.shifts_of(piece_start, piece_end) if attended else [(piece_start, piece_end)])]
+        # Reported a minute before the stretch ends: at the handover instant a report counts for the next shift.
+        self.running_spans[operation.pk] = [(start, end - MINUTE) if end < run_end and end - start > MINUTE
+                                            else (start, end) for start, end in spans]
         return FinishedOperation(operation_id=operation.pk, machine_id=lane.machine.pk,
                                  operator=self.operator_at(lane, run_end), labour=tuple(labour), finished_at=run_end,
                                  good=quantity - scrap, scrap=scrap, scrap_reason=reason)
