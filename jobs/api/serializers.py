@@ -136,6 +136,14 @@ class OperationSerializer(serializers.ModelSerializer):
         ]
 
 
+class DispatchEntrySerializer(OperationSerializer):
+    scheduled_start = serializers.DateTimeField(read_only=True, allow_null=True,
+                                                help_text="Start on this machine in the published schedule.")
+
+    class Meta(OperationSerializer.Meta):
+        fields = [*OperationSerializer.Meta.fields, "scheduled_start"]
+
+
 # Inputs of the operation actions: each names what its service needs, nothing more.
 class StartSetupInput(serializers.Serializer):
     machine = serializers.PrimaryKeyRelatedField(queryset=Machine.objects.filter(active=True))

@@ -205,7 +205,7 @@ class DispatchListView(generics.ListAPIView):
     """A machine's dispatch list: its ready operations, then those still waiting, in the published
     schedule's order (else by priority and due date)."""
 
-    serializer_class = serializers.OperationSerializer
+    serializer_class = serializers.DispatchEntrySerializer
     permission_classes = [IsAuthenticated]
     queryset = JobOperation.objects.none()  # for the schema; the list comes from get_queryset
 

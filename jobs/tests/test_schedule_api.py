@@ -56,6 +56,10 @@ def test_publish_and_cancel(shop, planner, operator, api_as):  # noqa: F811
     published = client.post(f"/api/v1/schedule-runs/{run['id']}/publish/").json()
     assert published["published"] and published["published_by"] == "planner"
     assert client.get("/api/v1/schedule-runs/?published=true").json()["count"] == 1
+    # Other systems read the published start with each machine's dispatch list.
+    (row,) = client.get(f"/api/v1/machines/{shop.lathe.pk}/dispatch-list/").json()["results"]
+    entry = client.get(f"/api/v1/schedule-runs/{run['id']}/entries/").json()["results"]
+    assert row["scheduled_start"] == next(e["starts_at"] for e in entry if e["machine"] == "LB3000")
     assert client.post(f"/api/v1/schedule-runs/{run['id']}/cancel/").status_code == 409  # finished already
     queued = client.post("/api/v1/schedule-runs/", {}, format="json").json()
     cancelled = client.post(f"/api/v1/schedule-runs/{queued['id']}/cancel/").json()
