@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 import io
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
@@ -66,6 +67,11 @@ def test_the_demo_shop_is_there_once(client):
     assert open_jobs.filter(due_date__gte=today).count() >= 0.9 * open_jobs.count()
     assert 1 <= open_jobs.filter(status=JobStatus.PLANNED).count() <= 10  # a handful for the planner to release
     assert JobOperation.objects.filter(job__in=open_jobs, status=OperationStatus.READY).exists()
+    # Work in progress, made by the operator's own actions: something for the board, the terminal and inspection.
+    active = JobOperation.objects.filter(status__in=OperationStatus.active())
+    on_machines = Counter(active.values_list("status", flat=True))
+    assert on_machines[OperationStatus.FIRST_ARTICLE] == 1 and on_machines[OperationStatus.RUNNING] == 2
+    assert on_machines[OperationStatus.SETUP] >= 1
 
     # The past: finished jobs with the labour and quantities of their operations.
     complete = Job.objects.filter(status=JobStatus.COMPLETE)

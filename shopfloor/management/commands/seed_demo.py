@@ -25,6 +25,7 @@ from django.db import models, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from core.roles import ROLES
 from core.services import record_create, record_update
 from inspection.choices import Designator, GaugeStatus, RequirementKind, Sampling
@@ -65,6 +66,9 @@ from jobs.services import (
     job_create,
     job_release,
     nc_program_mark_proven,
+    operation_first_piece,
+    operation_report,
+    operation_start_setup,
     operations_import_finished,
     part_revision_release,
 )
@@ -530,7 +534,7 @@ class Seeder:
             ("Customers, parts, routings, inspection plans", self.seed_parts),
             ("Past jobs and their operations", self.seed_job_history),
             ("Open jobs", self.seed_open_jobs), ("Current machine setups", self.seed_current_setups),
-            ("Machine state history", self.seed_state_history),
+            ("Machine state history", self.seed_state_history), ("Work in progress", self.seed_work_in_progress),
         ]
         for name, stage in stages:
             began = time.monotonic()
@@ -1074,6 +1078,39 @@ class Seeder:
                 record_update(instance=fixture, user=self.admin,
                               data={"mounted_on": lane.machine, "status": FixtureStatus.IN_USE})
                 mounted.add(fixture.pk)
+
+    def seed_work_in_progress(self) -> None:
+        """A few operations on machines now, through the operator's own actions, so that the board, the
+        terminal, the inspector's queue and the scheduler's fixed operations have something to show:
+        one in setup, one whose first article waits for inspection, two running with parts reported."""
+        operator = self.users["operator"]
+        ready = (JobOperation.objects.filter(status=OperationStatus.READY, kind=StepKind.INTERNAL)
+                 .select_related("job").prefetch_related("machine_options")
+                 .order_by("job__due_date", "job__number", "operation_number"))
+        busy: set[int] = set()
+        wanted = {"setup": 1, "first_article": 1, "running": 2}
+        for operation in ready:
+            if not any(wanted.values()):
+                break
+            machine = next((o.machine_id for o in sorted(operation.machine_options.all(), key=lambda o: o.rank)
+                            if o.machine_id not in busy), None)
+            if machine is None:
+                continue
+            try:
+                operation = operation_start_setup(operation_id=operation.pk, machine_id=machine, user=operator,
+                                                  terminal="seed")
+            except ApplicationError:  # its fixture is on another machine's work in progress: try the next one
+                continue
+            busy.add(machine)
+            # The machine is known now, so whether a first article is needed is final.
+            goal = ("first_article" if not operation.production_gate_open and wanted["first_article"] else
+                    "running" if operation.production_gate_open and wanted["running"] else "setup")
+            if goal != "setup":
+                operation_first_piece(operation_id=operation.pk, user=operator, terminal="seed")
+            if goal == "running":
+                operation_report(operation_id=operation.pk, user=operator, terminal="seed",
+                                 good=max(1, operation.job.quantity // 3))
+            wanted[goal] = max(0, wanted[goal] - 1)
 
     # Machine states ---------------------------------------------------------------------------------------------
 
