@@ -39,10 +39,15 @@ TERMINAL = "bench prepare"
 
 
 def start_running(operation_id: int, machine: Machine, admin) -> JobOperation:
-    """Setup, first piece, (first article approved), run: the lifecycle up to `running`, all or nothing."""
+    """Setup, first piece, (first article approved), run: the lifecycle up to `running` from wherever the
+    operation is (the demo seed leaves some in setup or waiting for a first article), all or nothing."""
     with transaction.atomic():
-        operation_start_setup(operation_id=operation_id, user=admin, terminal=TERMINAL, machine_id=machine.pk)
-        operation = operation_first_piece(operation_id=operation_id, user=admin, terminal=TERMINAL)
+        operation = JobOperation.objects.get(pk=operation_id)
+        if operation.status == OperationStatus.READY:
+            operation = operation_start_setup(operation_id=operation_id, user=admin, terminal=TERMINAL,
+                                              machine_id=machine.pk)
+        if operation.status == OperationStatus.SETUP:
+            operation = operation_first_piece(operation_id=operation_id, user=admin, terminal=TERMINAL)
         if operation.status == OperationStatus.FIRST_ARTICLE:
             # What an inspector's approval of the first article does (inspection calls this jobs service).
             operation_production_gate_set(operation_id=operation_id, user=admin, open_gate=True)
@@ -57,9 +62,10 @@ def put_floor_to_work(admin) -> dict[int, int]:
     running: dict[int, int] = {}
     machines = list(Machine.objects.filter(active=True).order_by("work_center__code", "code"))
     for machine in machines:
-        current = JobOperation.objects.filter(machine=machine, status=OperationStatus.RUNNING).first()
-        if current is not None:
-            running[machine.pk] = current.pk
+        current = JobOperation.objects.filter(machine=machine, status__in=OperationStatus.active()).first()
+        if current is not None:  # the seed's work in progress: the bench's quantity, then on to running
+            Job.objects.filter(pk=current.job_id).update(quantity=BENCH_QUANTITY, updated_at=timezone.now())
+            running[machine.pk] = start_running(current.pk, machine, admin).pk
             continue
         candidates = (
             JobOperation.objects.filter(status=OperationStatus.READY, kind=StepKind.INTERNAL,
