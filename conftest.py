@@ -9,11 +9,19 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 pytest_plugins = ["tests.fixtures"]
 
 PASSWORD = "floor-Pass-2024"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache, as it starts with an empty database (the rendered board is shared
+    for a few seconds, whatever changed)."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 
+from core.db import fingerprint, latest, scalars
 from jobs.choices import OPERATION_ACTIONS, Activity, JobStatus, OperationStatus, StepKind
 from jobs.models import (
     Job,
@@ -105,6 +106,17 @@ def dispatch_list_brief(*, machine_id: int) -> QuerySet[JobOperation]:
     """The same list in the same order with only what the terminal's list shows (job, part, operation):
     no quantities and four joins instead of nine, so PostgreSQL plans it in ~2 ms instead of ~30-80."""
     return _dispatch(JobOperation.objects.select_related("job__part_revision__part"), machine_id=machine_id)
+
+
+def dispatch_version() -> str:
+    """A fingerprint of what orders the dispatch lists, read in one query: the operations (every status change
+    saves its operation; a report that does not finish one leaves it alone), the jobs (status, priority, due
+    date) and the published schedule."""
+    return fingerprint(*scalars(
+        latest(JobOperation.objects.all(), "updated_at"),
+        latest(Job.objects.all(), "updated_at"),
+        latest(ScheduleRun.objects.filter(published=True), "pk"),
+    ))
 
 
 def next_operation_by_machine() -> dict[int, JobOperation]:

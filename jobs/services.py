@@ -247,13 +247,15 @@ def _changed_fields(operation: JobOperation, before: dict[str, object]) -> list[
 
 
 def _operation_save(operation: JobOperation, user, *, changed: list[str]) -> None:
-    """Validate what the action changed and write only that (and updated_at, which the board's version reads).
-    The rest of the row was valid when it was read under the lock: checking all of it again on every action
-    (six foreign keys, the unique number, the check constraint, ~10 queries) found nothing new. The history
-    row is written as before, one per action."""
+    """Validate what the action changed and write only that (and updated_at, which the board's and the dispatch
+    list's versions read), with its history row. The rest of the row was valid when it was read under the lock:
+    checking all of it again on every action (six foreign keys, the unique number, the check constraint, ~10
+    queries) found nothing new. An action that changed nothing of the operation (a report that does not finish
+    it) leaves its row alone: its own rows and the OperationEvent record it."""
+    if not changed:
+        return
     exclude = [field.name for field in operation._meta.concrete_fields if field.name not in changed]
-    if changed:
-        operation.full_clean(exclude=exclude)
+    operation.full_clean(exclude=exclude)
     operation._history_user = user
     operation.save(update_fields=[*changed, "updated_at"])
 

@@ -43,6 +43,7 @@ redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' --a
 export DJANGO_SETTINGS_MODULE=config.settings.test
 export DATABASE_URL="postgres://spindle@127.0.0.1:$PG_PORT/spindle"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export REDIS_CACHE_URL="redis://127.0.0.1:$REDIS_PORT/1"  # each test empties the cache, never the broker
 export SPINDLE_VAR_DIR="$WORK/var" MEDIA_ROOT="$WORK/media"
 export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API beside Django's live server
 

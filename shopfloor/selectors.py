@@ -1,13 +1,12 @@
 """Reads that combine several apps for the pages of the shop floor."""
 
 import datetime as dt
-import hashlib
 import itertools
 from dataclasses import dataclass
 
-from django.db import connections
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
+from core.db import fingerprint, latest, scalars
 from core.roles import user_roles
 from inspection.selectors import first_articles_waiting, gauges_due, nonconformances_open
 from jobs.choices import OperationStatus
@@ -87,39 +86,22 @@ BOARD_COUNTS = (
 BOARD_STATE_LABELS = {MachineState.DOWN: "Down"}
 
 
-def _latest(queryset: QuerySet, name: str) -> QuerySet:
-    return queryset.order_by(f"-{name}").values(name)[:1]  # ORDER BY … DESC LIMIT 1: an index scan where indexed
-
-
-def _scalars(*querysets: QuerySet) -> tuple:
-    """One value from each queryset in a single round trip: SELECT (q1), (q2), …"""
-    using = querysets[0].db
-    parts, params = [], []
-    for queryset in querysets:
-        sql, query_params = queryset.query.get_compiler(using=using).as_sql()
-        parts.append(f"({sql})")
-        params.extend(query_params)
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        return tuple(cursor.fetchone())
-
-
 def board_version(*, today: dt.date) -> str:
     """A fingerprint of everything the board shows, read in one query, so that a poll which finds nothing changed
-    costs next to nothing. Every operation action saves its operation (updated_at) and state changes, labour and
-    production append rows (pk); jobs, machines and work centers carry updated_at; publishing a schedule changes
-    the next jobs. Today's date is part of it so that "late" turns over at midnight."""
-    values = _scalars(
-        _latest(MachineStateEvent.objects.all(), "pk"),
-        _latest(LabourEntry.objects.all(), "pk"),
-        _latest(ProductionEntry.objects.all(), "pk"),
-        _latest(JobOperation.objects.all(), "updated_at"),
-        _latest(Job.objects.all(), "updated_at"),
-        _latest(Machine.objects.all(), "updated_at"),
-        _latest(WorkCenter.objects.all(), "updated_at"),
-        _latest(ScheduleRun.objects.filter(published=True), "pk"),
+    costs next to nothing. An operation action that changes its operation saves it (updated_at); state changes,
+    labour and production (a report) append rows (pk); jobs, machines and work centers carry updated_at;
+    publishing a schedule changes the next jobs. Today's date is part of it so that "late" turns over at midnight."""
+    values = scalars(
+        latest(MachineStateEvent.objects.all(), "pk"),
+        latest(LabourEntry.objects.all(), "pk"),
+        latest(ProductionEntry.objects.all(), "pk"),
+        latest(JobOperation.objects.all(), "updated_at"),
+        latest(Job.objects.all(), "updated_at"),
+        latest(Machine.objects.all(), "updated_at"),
+        latest(WorkCenter.objects.all(), "updated_at"),
+        latest(ScheduleRun.objects.filter(published=True), "pk"),
     )
-    return hashlib.sha1(repr((*values, today.isoformat())).encode(), usedforsecurity=False).hexdigest()[:16]
+    return fingerprint(*values, today.isoformat())
 
 
 def _duration_text(seconds: int) -> str:

@@ -6,17 +6,21 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 from rest_framework.exceptions import ValidationError as InputError
 
 from core.api.errors import django_validation_fields
+from core.cache import cache_get, cache_set
 from core.errors import ApplicationError
 from jobs.api.serializers import action_arguments
 from jobs.models import JobOperation, ScrapReason
 from jobs.selectors import (
     dispatch_list_brief,
+    dispatch_version,
     machine_current_operation,
     operation_actions,
     operation_detail_list,
@@ -29,6 +33,8 @@ from machines.selectors import machine_list
 from shopfloor.travelers import parse_scan_code
 
 STATION = "terminal_station"  # session key: the machine ids this terminal serves
+DISPATCH_LENGTH = 12
+DISPATCH_CACHE_SECONDS = 60
 
 
 def _station_ids(request) -> list[int]:
@@ -59,7 +65,7 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
         "error": error,
         "fields": fields or {},
         "nonce": uuid.uuid4().hex,  # one per rendering: a double tap posts the same key twice
-        "dispatch": list(dispatch_list_brief(machine_id=machine.pk)[:12]),
+        "dispatch": _dispatch_html(machine, operation),
     }
     if operation is not None:
         option = operation.machine_options.filter(machine=operation.machine or machine).first()
@@ -73,6 +79,23 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
             "scrap_reasons": ScrapReason.objects.filter(active=True),
         }
     return context
+
+
+def _dispatch_html(machine: Machine, operation: JobOperation | None) -> SafeString:
+    """The machine's dispatch list, drawn once per dispatch version (and operation shown, which it marks) for
+    every terminal that shows it: the list changes when an operation's status, a job or the published schedule
+    does, not with each report, and reading it costs more than the rest of the panel. What the version does not
+    see (a part renamed) shows within DISPATCH_CACHE_SECONDS."""
+    key = (f"shopfloor:dispatch:{machine.pk}:{operation.pk if operation else 0}:{dispatch_version()}:"
+           f"{translation.get_language()}")
+    html = cache_get(key)
+    if html is None:
+        html = render_to_string("shopfloor/partials/terminal_dispatch.html", {
+            "machine": machine, "operation": operation,
+            "dispatch": dispatch_list_brief(machine_id=machine.pk)[:DISPATCH_LENGTH],
+        })
+        cache_set(key, html, DISPATCH_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 (our own template's output)
 
 
 def _operation(operation_id: int | None) -> JobOperation | None:

@@ -131,7 +131,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The cache may have a Redis database of its own, so that clearing it never drops the broker's queues.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ.get("REDIS_CACHE_URL", REDIS_URL)}}
 else:
     # An embedded broker on the file system: one host, no server to install.
     _broker_dir = VAR_DIR / "broker"

@@ -22,6 +22,7 @@ from jobs.services import (
 from machines.choices import MachineState
 from machines.services import machine_state_change
 from shopfloor.selectors import board_version
+from shopfloor.views_board import REFRESH_SECONDS
 from tests.factories import JobFactory, MachineFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +52,17 @@ def version_of(html: str) -> str:
 
 
 def board(client) -> str:
+    """The board page as the floor is now, not a render shared from a moment ago."""
+    cache.clear()
     response = client.get("/board/")
     assert response.status_code == 200
     return response.content.decode()
+
+
+def past_the_refresh(monkeypatch) -> None:
+    """Move the clock past the time a rendered board is shared whatever changed."""
+    later = timezone.now() + dt.timedelta(seconds=REFRESH_SECONDS)
+    monkeypatch.setattr(timezone, "now", lambda: later)
 
 
 def run_to_done(operation, machine, user, quantity: int) -> None:
@@ -177,7 +186,7 @@ def test_late_turns_over_at_midnight_in_the_version():
     assert board_version(today=today) != board_version(today=today + dt.timedelta(days=1))
 
 
-def test_a_poll_that_finds_nothing_changed_answers_204_for_a_query_or_so(client, floor, operator,
+def test_a_poll_that_finds_nothing_changed_answers_204_for_a_query_or_so(client, floor, operator, monkeypatch,
                                                                          django_assert_max_num_queries):
     operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
     client.force_login(operator)
@@ -191,6 +200,7 @@ def test_a_poll_that_finds_nothing_changed_answers_204_for_a_query_or_so(client,
     assert "HX-Request" in response["Vary"] and "no-store" in response["Cache-Control"]
 
     operation_first_piece(operation_id=floor.turn.pk, user=operator)
+    past_the_refresh(monkeypatch)
     response = client.get(f"/board/?v={version}", **HTMX)
     assert response.status_code == 200
     fragment = response.content.decode()
@@ -233,8 +243,8 @@ def _queries(client, **headers) -> int:
     return len(queries)
 
 
-def test_a_board_is_rendered_once_per_version_for_every_viewer(client, floor, operator, planner,
-                                                               django_assert_max_num_queries):
+def test_a_board_is_rendered_once_for_every_viewer_and_at_most_every_few_seconds(
+        client, floor, operator, planner, monkeypatch, django_assert_max_num_queries):
     operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
     cache.clear()
     client.force_login(operator)
@@ -245,8 +255,12 @@ def test_a_board_is_rendered_once_per_version_for_every_viewer(client, floor, op
     assert second == re.sub(r'data-now="\d+"', re.search(r'data-now="\d+"', second).group(0), first)
     assert 'data-state="setup"' in tile(second, floor.shop.lathe)
 
-    operation_first_piece(operation_id=floor.turn.pk, user=operator)  # a new version renders anew
-    third = client.get("/board/", **HTMX).content.decode()
+    operation_first_piece(operation_id=floor.turn.pk, user=operator)
+    # Right after a render every viewer shares it: a screen that shows it hears that nothing is new yet.
+    assert client.get(f"/board/?v={version_of(second)}", **HTMX).status_code == 204
+    assert version_of(client.get("/board/", **HTMX).content.decode()) == version_of(second)
+    past_the_refresh(monkeypatch)  # then the change is drawn
+    third = client.get(f"/board/?v={version_of(second)}", **HTMX).content.decode()
     assert version_of(third) != version_of(second) and 'data-state="running"' in tile(third, floor.shop.lathe)
 
 
