@@ -35,6 +35,7 @@ from shopfloor.travelers import parse_scan_code
 STATION = "terminal_station"  # session key: the machine ids this terminal serves
 DISPATCH_LENGTH = 12
 DISPATCH_CACHE_SECONDS = 60
+REASONS_CACHE_SECONDS = 60
 
 
 def _station_ids(request) -> list[int]:
@@ -75,10 +76,22 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
             "standard_setup": option.setup_minutes if option else operation.setup_minutes,
             "standard_cycle": option.cycle_minutes if option else operation.cycle_minutes,
             "remaining": max(operation.job.quantity - operation.good_quantity - operation.scrap_quantity, 0),
-            "downtime_reasons": DowntimeReason.objects.filter(active=True).order_by("planned", "label"),
-            "scrap_reasons": ScrapReason.objects.filter(active=True),
+            **_reasons(),
         }
     return context
+
+
+def _reasons() -> dict[str, list]:
+    """The active downtime and scrap reasons, read once a minute rather than twice per panel: they change a few
+    times a year, and a reason added or retired shows on the terminals within REASONS_CACHE_SECONDS."""
+    reasons = cache_get("shopfloor:terminal-reasons")
+    if reasons is None:
+        reasons = {
+            "downtime_reasons": list(DowntimeReason.objects.filter(active=True).order_by("planned", "label")),
+            "scrap_reasons": list(ScrapReason.objects.filter(active=True)),
+        }
+        cache_set("shopfloor:terminal-reasons", reasons, REASONS_CACHE_SECONDS)
+    return reasons
 
 
 def _dispatch_html(machine: Machine, operation: JobOperation | None) -> SafeString:

@@ -180,6 +180,21 @@ def test_a_job_past_its_due_date_is_marked_late_on_its_tile_and_counted(client, 
     assert count(html, "late") == 0
 
 
+def test_the_next_job_follows_a_change_of_priority_once_the_render_is_renewed(client, floor, operator, planner,
+                                                                             monkeypatch):
+    urgent_later = JobFactory(part_revision=floor.shop.revision,
+                              due_date=floor.shop.job.due_date + dt.timedelta(days=30))
+    job_release(job_id=urgent_later.pk, user=planner)
+    client.force_login(operator)
+    lathe_tile = text(tile(client.get("/board/").content.decode(), floor.shop.lathe))
+    assert f"Next {floor.shop.job.number}" in lathe_tile
+
+    record_update(instance=urgent_later, user=planner, data={"priority": 1})
+    past_the_refresh(monkeypatch)
+    lathe_tile = text(tile(client.get("/board/").content.decode(), floor.shop.lathe))
+    assert f"Next {urgent_later.number}" in lathe_tile
+
+
 def test_late_turns_over_at_midnight_in_the_version():
     today = timezone.localdate()
     assert board_version(today=today) == board_version(today=today)

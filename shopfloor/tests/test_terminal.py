@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.services import record_update
 from jobs.choices import OperationStatus
+from jobs.models import Customer, Job, SalesOrder, SalesOrderLine
 from jobs.selectors import operation_quantities
 from shopfloor.travelers import operation_scan_code
 
@@ -43,6 +44,15 @@ def test_the_terminal_shows_the_dispatch_list_and_starts_setup(at_lathe, floor):
 
     panel = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}", headers=HX).content.decode()
     assert "Start setup" in panel and "Start run" not in panel
+    assert " PO " not in panel  # a job made for stock
+
+    customer = Customer.objects.create(code="ACME", name="Acme Aero")
+    order = SalesOrder.objects.create(number="SO-7", customer=customer, po_number="4500-77", order_date="2030-01-01")
+    line = SalesOrderLine.objects.create(order=order, line_number=1, part_revision=floor.shop.revision,
+                                         quantity=10, due_date="2030-02-01")
+    Job.objects.filter(pk=floor.shop.job.pk).update(order_line=line)
+    panel = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}", headers=HX).content.decode()
+    assert "Acme Aero, PO 4500-77" in panel
 
     response = act(at_lathe, floor.shop.lathe, floor.turn, "start_setup")
     assert response.status_code == 200
