@@ -186,6 +186,17 @@ def operation_detail_list() -> QuerySet[JobOperation]:
     ).order_by("job__due_date", "job_id", "operation_number")
 
 
+def operation_detail(*, operation_id: int, machine_id: int) -> JobOperation | None:
+    """One operation as the terminal shows it, with `standard_setup` and `standard_cycle`: its standards on the
+    machine it is on, else on `machine_id`, else its routing step's."""
+    option = JobOperationMachine.objects.filter(
+        operation=OuterRef("pk"), machine_id=Coalesce(OuterRef("machine_id"), Value(machine_id)))
+    return operation_detail_list().annotate(
+        standard_setup=Coalesce(Subquery(option.values("setup_minutes")[:1]), F("setup_minutes")),
+        standard_cycle=Coalesce(Subquery(option.values("cycle_minutes")[:1]), F("cycle_minutes")),
+    ).filter(pk=operation_id).first()
+
+
 def with_quantities(operations: list[JobOperation]) -> list[JobOperation]:
     """Set good_quantity, scrap_quantity and rework_quantity (as operation_list annotates them) on each
     operation, summed from their production entries in one query."""
@@ -203,9 +214,19 @@ def with_quantities(operations: list[JobOperation]) -> list[JobOperation]:
     return operations
 
 
-def machine_current_operation(*, machine_id: int) -> JobOperation | None:
-    operation = operation_detail_list().filter(machine_id=machine_id, status__in=OperationStatus.active()).first()
-    return with_quantities([operation])[0] if operation else None
+Stamp = tuple[int, dt.datetime, dt.datetime]
+
+
+def operation_stamp(operations: QuerySet[JobOperation]) -> Stamp | None:
+    """The id of the first of `operations` with the last change of its row and of its job's: enough to tell
+    whether what was read of it before still holds (every change of an operation or a job saves its row)."""
+    return operations.values_list("pk", "updated_at", "job__updated_at").first()
+
+
+def machine_current_stamp(*, machine_id: int) -> Stamp | None:
+    """The stamp of the operation active on the machine (there is one at most)."""
+    return operation_stamp(JobOperation.objects.filter(machine_id=machine_id, status__in=OperationStatus.active())
+                           .order_by("pk"))
 
 
 def operation_quantities(operation: JobOperation) -> dict[str, int]:

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.services import record_update
 from jobs.choices import OperationStatus
-from jobs.models import Customer, Job, SalesOrder, SalesOrderLine
+from jobs.models import Customer, SalesOrder, SalesOrderLine
 from jobs.selectors import operation_quantities
 from shopfloor.travelers import operation_scan_code
 
@@ -38,7 +38,7 @@ def test_choosing_a_bench_of_machines_opens_the_first(client, operator, floor):
 
 
 @pytest.mark.django_db
-def test_the_terminal_shows_the_dispatch_list_and_starts_setup(at_lathe, floor):
+def test_the_terminal_shows_the_dispatch_list_and_starts_setup(at_lathe, floor, planner):
     page = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/").content.decode()
     assert f"{floor.shop.job.number} / 10" in page
 
@@ -50,7 +50,7 @@ def test_the_terminal_shows_the_dispatch_list_and_starts_setup(at_lathe, floor):
     order = SalesOrder.objects.create(number="SO-7", customer=customer, po_number="4500-77", order_date="2030-01-01")
     line = SalesOrderLine.objects.create(order=order, line_number=1, part_revision=floor.shop.revision,
                                          quantity=10, due_date="2030-02-01")
-    Job.objects.filter(pk=floor.shop.job.pk).update(order_line=line)
+    record_update(instance=floor.shop.job, user=planner, data={"order_line": line})  # shown at once
     panel = at_lathe.get(f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}", headers=HX).content.decode()
     assert "Acme Aero, PO 4500-77" in panel
 
