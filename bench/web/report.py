@@ -72,7 +72,7 @@ def saturation(rows: dict[str, dict], terminals: int) -> tuple[float, float]:
     return served, terminals / 2.0
 
 
-def locust_section(out: Path, name: str, terminals: int) -> list[str]:
+def locust_section(out: Path, name: str, terminals: int, reference: dict[str, dict] | None = None) -> list[str]:
     rows = locust_rows(out, name)
     if not rows:
         return [f"No locust figures for this run ({name})."]
@@ -99,7 +99,12 @@ def locust_section(out: Path, name: str, terminals: int) -> list[str]:
                      "**The server was saturated**: every request queued behind the others, so these latencies are "
                      "mostly queueing and the ratios say little about what each view costs."
                      if served < 0.7 * offered else "The server kept up."))
-    lines.append(f"Measured for {logins.get('window_seconds')} s after the last login ({logins.get('logins', '?')} "
+    if reference and BASELINE in reference and BASELINE in rows:
+        lines.append(f"Queueing: `/api/v1/me/` took a median {float(rows[BASELINE]['50%']):.0f} ms here against "
+                     f"{float(reference[BASELINE]['50%']):.0f} ms in the reference run below; "
+                     "the difference is the time a request waited for a free worker.")
+    lines.append(f"Measured for {logins.get('window_seconds')} s from {logins.get('settle_seconds', 0):.0f} s after "
+                 f"the last login ({logins.get('logins', '?')} "
                  f"logins, {logins.get('login_failures', '?')} refused; login p50 {logins.get('login_p50_ms', '?')} "
                  f"ms, p95 {logins.get('login_p95_ms', '?')} ms, not counted above). Load average at the start and "
                  f"end of the window: {triple(logins.get('load_start'))} and {triple(logins.get('load_end'))}.")
@@ -153,10 +158,10 @@ def main() -> None:
         f"## Latency under {meta.get('terminals', 100)} simulated terminals ({meta.get('load_size', '?')} shop)",
         "",
         "Task weights board fragment 3 : terminal page 3 : report 2 : me 2, each terminal waiting 1–3 s between "
-        "actions; the board fragment is asked without a version, so it is always answered (its body is rendered "
-        "once per board version, and every report makes a new version).",
+        "actions; the board fragment is asked without a version, so it is always answered with the board (its body "
+        "is rendered at most once per 2 s for every viewer, whatever changed meanwhile).",
         "",
-        *locust_section(out, "locust", meta.get("terminals", 100)),
+        *locust_section(out, "locust", meta.get("terminals", 100), locust_rows(out, "reference")),
         "",
         *([f"## Reference: {meta['reference_terminals']} terminals, same server, same run", "",
            *locust_section(out, "reference", meta["reference_terminals"]), ""]
