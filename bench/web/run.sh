@@ -183,10 +183,10 @@ if [ "$LOAD" = 1 ]; then
     done
     curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/healthz"
     # locust_run NAME TERMINALS MEASURE: one headless run; its CSVs are $OUT/NAME_stats.csv etc.
-    # --run-time is only a safety net: the locustfile stops MEASURE seconds after the last terminal logged in.
+    # --run-time is only a safety net: the locustfile stops 15 + MEASURE seconds after the last terminal logged in.
     locust_run() {
         local name=$1 users=$2 measure=$3 began
-        echo "== locust ($name): $users terminals, spawn rate $SPAWN_RATE/s, measured for $measure s after the last login"
+        echo "== locust ($name): $users terminals, spawn rate $SPAWN_RATE/s, measured for $measure s from 15 s after the last login"
         began=$(date +%s)
         TERMINALS_FILE="$OUT/terminals-$LOAD_SIZE.json" MEASURE_SECONDS="$measure" \
             LOGIN_STATS_FILE="$OUT/$name-logins.json" \
