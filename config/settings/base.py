@@ -135,9 +135,12 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ.get("REDIS_CACHE_URL", REDIS_URL)}}
 else:
-    # An embedded broker on the file system: one host, no server to install.
+    # An embedded broker on the file system: one host, no server to install (core/broker.py: kombu's transport,
+    # writing each message whole before a worker can take it).
+    import core.broker  # noqa: F401  (registers the spindlefs:// transport)
+
     _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "spindlefs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

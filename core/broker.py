@@ -1,0 +1,34 @@
+"""The demo's embedded broker: kombu's file-system transport, with each message written whole before a worker can
+see it. kombu 5.7 creates a message's file under its final name and then writes into it; a worker polling the
+folder in between takes an empty file, fails to decode it and stops (the demo then stops with it), and the message
+is lost. Here a message is written under a name no reader looks for, then renamed, which is atomic."""
+
+import os
+import uuid
+from time import monotonic
+
+from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
+
+ALIAS = "spindlefs"  # the broker URL's scheme: spindlefs://
+
+
+class Channel(filesystem.Channel):
+    def _put(self, queue, payload, **kwargs):
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        partial = f"{final}.part"  # readers take only names ending in ".<queue>.msg"
+        try:
+            with open(partial, "wb") as file:
+                file.write(str_to_bytes(dumps(payload)))
+            os.replace(partial, final)
+        except OSError as exc:
+            raise filesystem.ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel
+
+
+TRANSPORT_ALIASES[ALIAS] = f"{__name__}:Transport"
