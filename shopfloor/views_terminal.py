@@ -66,6 +66,7 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
     context = {
         "machine": machine,
         "station": machine_list().filter(pk__in=_station_ids(request) or [machine.pk]),
+        "station_oob": bool(request.htmx) and not request.htmx.boosted,
         "operation": operation,
         "error": error,
         "fields": fields or {},

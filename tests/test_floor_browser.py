@@ -25,6 +25,7 @@ def test_an_operator_runs_a_job_from_setup_to_done_while_the_board_follows(page:
     page.get_by_role("button", name=f"{job.number} / 10").click()
     page.get_by_role("button", name="Start setup").click()
     expect(page.locator("#op-status")).to_have_text("Setup")
+    expect(page.locator("#station-tabs .station-tab.active")).to_contain_text("Setup")  # the tab follows too
     expect(tile).to_have_attribute("data-state", "setup", timeout=15000)
     expect(tile).to_contain_text(job.number)
 
@@ -48,6 +49,7 @@ def test_an_operator_runs_a_job_from_setup_to_done_while_the_board_follows(page:
     page.locator(".keys").get_by_role("button", name="2", exact=True).click()
     page.get_by_role("button", name="Report", exact=True).click()
     expect(page.locator("#op-status")).to_have_text("Done")
+    expect(page.locator("#station-tabs .station-tab.active")).to_contain_text("Idle")
     expect(tile).to_have_attribute("data-state", "idle", timeout=15000)
     expect(tile).to_contain_text("No operation")
     floor.turn.refresh_from_db()

@@ -58,6 +58,9 @@ def test_the_terminal_shows_the_dispatch_list_and_starts_setup(at_lathe, floor, 
     assert response.status_code == 200
     assert "machine-changed" in response["HX-Trigger"]
     assert "First piece made" in response.content.decode()
+    # The station's tabs come along, out of band, with the lathe's new state.
+    tabs = re.search(r'<nav id="station-tabs"[^>]*hx-swap-oob="true".*?</nav>', response.content.decode(), re.S)
+    assert tabs and re.search(r"LB3000\s*<span[^>]*>Setup</span>", tabs.group(0))
     floor.turn.refresh_from_db()
     assert (floor.turn.status, floor.turn.machine) == (OperationStatus.SETUP, floor.shop.lathe)
 
