@@ -17,6 +17,7 @@ from core.api.errors import django_validation_fields
 from core.cache import cache_get, cache_set
 from core.errors import ApplicationError
 from jobs.api.serializers import action_arguments
+from jobs.choices import OperationStatus
 from jobs.models import JobOperation, ScrapReason
 from jobs.selectors import (
     Stamp,
@@ -61,12 +62,14 @@ def terminal_choose(request):
 
 
 def terminal_context(request, machine: Machine, operation: JobOperation | None, error: ApplicationError | None = None,
-                     fields: dict | None = None) -> dict:
+                     fields: dict | None = None, *, station_changed: bool = False) -> dict:
+    """What the terminal's templates show; `station_changed`: an action changed its machine's state, so the panel's
+    answer redraws the station's tabs too (out of band)."""
     now = timezone.now()
     context = {
         "machine": machine,
         "station": machine_list().filter(pk__in=_station_ids(request) or [machine.pk]),
-        "station_oob": bool(request.htmx) and not request.htmx.boosted,
+        "station_changed": station_changed,
         "operation": operation,
         "error": error,
         "fields": fields or {},
@@ -199,7 +202,7 @@ def terminal_action(request, machine_id: int, operation_id: int, action: str):
     if action == "start_setup":
         data["machine"] = str(machine.pk)
     try:
-        OPERATION_SERVICES[action](
+        operation = OPERATION_SERVICES[action](
             operation_id=operation_id, user=request.user, terminal=f"terminal {machine.code}",
             idempotency_key=request.POST.get("nonce"), **action_arguments(action, data),
         )
@@ -207,6 +210,10 @@ def terminal_action(request, machine_id: int, operation_id: int, action: str):
         error, fields = _refusal(exc)
         context = terminal_context(request, machine, _operation(_stamp(operation_id), machine), error, fields)
         return render(request, "shopfloor/partials/terminal_panel.html", context, status=error.status)
+    # Every action but a report changes the operation's status, and so, mostly, its machine's state; a report
+    # does when it finishes the operation.
+    station_changed = action != "report" or operation.status == OperationStatus.DONE
     response = render(request, "shopfloor/partials/terminal_panel.html",
-                      terminal_context(request, machine, _operation(_stamp(operation_id), machine)))
+                      terminal_context(request, machine, _operation(_stamp(operation_id), machine),
+                                       station_changed=station_changed))
     return trigger_client_event(response, "machine-changed")
