@@ -87,6 +87,7 @@ def test_the_dispatch_list_is_drawn_once_and_follows_every_change_of_order(at_la
     with CaptureQueriesContext(connection) as drawn:  # a report leaves the order alone: the list is not read
         response = act(at_lathe, lathe, floor.turn, "report", good="1", scrap="0", nonce=uuid.uuid4().hex)
     assert dispatch_items(response.content.decode()) == [f"{later.number} / 10"]
+    assert 'id="station-tabs"' not in response.content.decode()  # the lathe runs on: its tab stays as it is
     assert not any('"jobs_scheduleentry"' in query["sql"] for query in drawn.captured_queries)
 
     # A job released and a priority changed reorder it at once.
