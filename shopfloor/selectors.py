@@ -155,7 +155,7 @@ class BoardTile:
 
     @property
     def fingerprint(self) -> tuple:
-        """Everything board_tile.html shows, so that a tile is drawn again only when it changes (views_board.py
+        """Everything board_tile.html shows, so that a tile is drawn again only when it changes (views/board.py
         keeps drawn tiles by this). Keep it in step with the template."""
         machine, operation, following = self.machine, self.operation, self.next_operation
         return (

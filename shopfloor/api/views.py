@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from shopfloor.api.serializers import BoardSerializer, ReportSerializer
 from shopfloor.selectors import board_version, machine_board
-from shopfloor.views_reports import TABLES, VIEW_REPORTS, ReportFilterForm
+from shopfloor.views.reports import TABLES, VIEW_REPORTS, ReportFilterForm
 
 
 class BoardView(APIView):

@@ -22,7 +22,7 @@ from jobs.services import (
 from machines.choices import MachineState
 from machines.services import machine_state_change
 from shopfloor.selectors import board_version
-from shopfloor.views_board import REFRESH_SECONDS
+from shopfloor.views.board import REFRESH_SECONDS
 from tests.factories import JobFactory, MachineFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from jobs.choices import ScheduleRunStatus
 from jobs.models import ScheduleEntry, ScheduleRun
 from jobs.services import job_release, schedule_run_execute, schedule_run_request
 from machines.models import ShiftWindow
-from shopfloor.views_planning import due_end, job_hue
+from shopfloor.views.planning import due_end, job_hue
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
