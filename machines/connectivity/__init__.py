@@ -1,0 +1,1 @@
+"""Machine connectivity: what the machines themselves report (MTConnect agents, edge devices)."""
