@@ -42,7 +42,7 @@ from jobs.models import (
     ScheduleRun,
     ScrapReason,
 )
-from jobs.planning import DEFAULT_HORIZON_DAYS, BuiltProblem, mode_minutes, schedule_problem_build
+from jobs.schedule_problem import DEFAULT_HORIZON_DAYS, BuiltProblem, mode_minutes, schedule_problem_build
 from jobs.scheduling.engine import SOLVERS, baseline, solve
 from jobs.scheduling.io import problem_to_dict
 from jobs.scheduling.problem import ProblemError

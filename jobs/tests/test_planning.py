@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.errors import ApplicationError, Conflict, Forbidden
 from jobs.choices import MaterialStatus, ScheduleRunStatus, StepKind
 from jobs.models import ScheduleEntry, ScheduleRun
-from jobs.planning import schedule_problem_build
+from jobs.schedule_problem import schedule_problem_build
 from jobs.scheduling.problem import ProblemError
 from jobs.services import (
     job_release,
