@@ -41,12 +41,8 @@ from inspection.models import (
 )
 from jobs.choices import FirstArticleRequirement, OperationStatus
 from jobs.models import Job, JobOperation, PartRevision
-from jobs.services import (
-    nc_program_mark_proven,
-    operation_hold,
-    operation_production_gate_set,
-    operation_release_hold,
-)
+from jobs.services.first_articles import nc_program_mark_proven
+from jobs.services.operations import operation_hold, operation_production_gate_set, operation_release_hold
 
 DUE_SOON_DAYS = 14
 

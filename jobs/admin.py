@@ -40,7 +40,7 @@ from jobs.models import (
     ScrapReason,
     SerialNumber,
 )
-from jobs.services import job_operations_refresh_ready, job_release, next_job_number, part_revision_release
+from jobs.services.release import job_operations_refresh_ready, job_release, next_job_number, part_revision_release
 
 # "WO 1234", "wo#1234", "WO-1234": the shop floor's way of writing job WO26-01234.
 WORK_ORDER_TERM = re.compile(r"wo[\s#:-]*(\d+)", re.IGNORECASE)

@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import (
     Case,
@@ -6,6 +7,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -19,17 +21,21 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 
 from core.db import fingerprint, latest, scalars
-from jobs.choices import OPERATION_ACTIONS, Activity, JobStatus, OperationStatus, StepKind
+from jobs.choices import OPERATION_ACTIONS, Activity, FirstArticleRequirement, JobStatus, OperationStatus, StepKind
 from jobs.models import (
     Job,
     JobOperation,
     JobOperationMachine,
     LabourEntry,
+    PartRevision,
     ProductionEntry,
+    Routing,
+    RoutingStep,
     SalesOrderLine,
     ScheduleEntry,
     ScheduleRun,
 )
+from machines.models import Machine
 
 
 def job_list() -> QuerySet[Job]:
@@ -234,6 +240,86 @@ def operation_quantities(operation: JobOperation) -> dict[str, int]:
         good=Coalesce(Sum("quantity_good"), 0), scrap=Coalesce(Sum("quantity_scrap"), 0),
         rework=Coalesce(Sum("quantity_rework"), 0),
     )
+
+
+# Routings, as a release freezes them.
+
+def routing_current(part_revision: PartRevision) -> Routing | None:
+    return part_revision.routings.order_by("-version").first()
+
+
+def step_machine_options(step: RoutingStep) -> list[dict]:
+    """Eligible machines of a step, ranked: its listed machines, else every active machine of its
+    work center. Each with the setup and cycle minutes and hourly rate that apply on it."""
+    listed = [option for option in step.eligible_machines.all() if option.machine.active]
+    if listed:
+        pairs = [(option.machine, option) for option in sorted(listed, key=lambda option: option.rank)]
+    else:
+        machines = Machine.objects.filter(work_center_id=step.work_center_id, active=True).order_by("code")
+        pairs = [(machine, None) for machine in machines]
+    return [
+        {
+            "machine": machine,
+            "rank": rank,
+            "setup_minutes": option.setup_minutes if option and option.setup_minutes is not None
+            else step.setup_minutes,
+            "cycle_minutes": option.cycle_minutes if option and option.cycle_minutes is not None
+            else step.cycle_minutes,
+            "hourly_rate": machine.hourly_rate,
+        }
+        for rank, (machine, option) in enumerate(pairs, start=1)
+    ]
+
+
+# First articles: the history their rules read.
+
+@dataclass(frozen=True)
+class PastRun:
+    """An earlier operation of the same part and operation number."""
+
+    job_number: str
+    part_revision_id: int
+    drawing_revision: str
+    required_first_article: bool
+    gate_open: bool
+    started: bool
+    produced: bool
+    last_produced_at: dt.datetime | None
+    nc_program_id: int | None
+    routing_signature: tuple
+    fixture_id: int | None
+    machine_id: int | None
+
+
+def routing_signature(operation: JobOperation | RoutingStep) -> tuple:
+    """The routing-step content whose change can change the part (the NC program is checked apart)."""
+    return (operation.kind, operation.work_center_id, operation.material, operation.tool_kit,
+            operation.instructions.strip())
+
+
+def first_article_history(operation: JobOperation) -> list[PastRun]:
+    """The earlier operations of the same part and operation number, newest first."""
+    earlier = (
+        JobOperation.objects.filter(job__part_revision__part_id=operation.job.part_revision.part_id,
+                                    operation_number=operation.operation_number)
+        .exclude(pk=operation.pk).exclude(job_id=operation.job_id)
+        .select_related("job__part_revision", "nc_program")
+        .annotate(last_produced_at=Max("production_entries__recorded_at",
+                                       filter=Q(production_entries__quantity_good__gt=0)),
+                  produced_good=Sum("production_entries__quantity_good"))
+        .order_by("-job__released_at", "-pk")
+    )
+    not_started = (OperationStatus.PENDING, OperationStatus.READY)
+    return [
+        PastRun(job_number=run.job.number, part_revision_id=run.job.part_revision_id,
+                drawing_revision=run.job.part_revision.drawing_revision,
+                required_first_article=run.first_article != FirstArticleRequirement.NONE,
+                gate_open=run.production_gate_open, started=run.status not in not_started,
+                produced=bool(run.produced_good), last_produced_at=run.last_produced_at,
+                nc_program_id=run.nc_program_id, routing_signature=routing_signature(run),
+                fixture_id=run.fixture_id, machine_id=run.machine_id)
+        for run in earlier
+    ]
 
 
 # The planner board's reads.

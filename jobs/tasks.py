@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from jobs.services import schedule_run_execute, schedule_runs_fail_stale
+from jobs.services.schedule_execution import schedule_run_execute, schedule_runs_fail_stale
 
 
 @shared_task(acks_late=True)

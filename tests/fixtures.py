@@ -60,7 +60,7 @@ class FloorSetup:
 @pytest.fixture
 def floor(small_shop, planner) -> FloorSetup:
     """The small shop's job released: its turning operation is ready on the lathe."""
-    from jobs.services import job_release
+    from jobs.services.release import job_release
 
     job_release(job_id=small_shop.job.pk, user=planner)
     turn, mill = small_shop.job.operations.order_by("operation_number")

@@ -60,7 +60,7 @@ from jobs.models import (
     ScrapReason,
     SerialNumber,
 )
-from jobs.services import job_release
+from jobs.services.release import job_release
 from machines.choices import (
     CalendarExceptionKind,
     FixtureKind,

@@ -163,7 +163,7 @@ def test_updating_a_record_goes_through_validation(api_as, planner):
 @pytest.mark.parametrize("url", ["/api/v1/jobs/", "/api/v1/operations/", "/api/v1/machines/", "/api/v1/fixtures/"])
 def test_list_endpoints_issue_a_bounded_number_of_queries(api_as, planner, small_shop, url,
                                                           django_assert_max_num_queries):
-    from jobs.services import job_release
+    from jobs.services.release import job_release
 
     for _ in range(6):
         job = JobFactory(part_revision=small_shop.revision)

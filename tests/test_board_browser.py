@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
-from jobs.services import operation_first_piece, operation_start_setup
+from jobs.services.operations import operation_first_piece, operation_start_setup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,11 +9,7 @@ from core.errors import Conflict
 from jobs.choices import OperationStatus
 from jobs.models import LabourEntry
 from jobs.selectors import operation_quantities
-from jobs.services import (
-    operation_first_piece,
-    operation_report,
-    operation_start_setup,
-)
+from jobs.services.operations import operation_first_piece, operation_report, operation_start_setup
 from machines.models import MachineStateEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from core.errors import ApplicationError
-from jobs import services
 from jobs.choices import OperationStatus
 from jobs.models import JobOperation, ProductionEntry, ScrapReason
 from jobs.selectors import operation_quantities
+from jobs.services import operations as services
+from jobs.services.release import job_release
 from machines.models import DowntimeReason, MachineStateEvent
 from tests.factories import JobFactory, MachineFactory, RoutingStepFactory, RoutingStepMachineFactory
 
@@ -41,7 +42,7 @@ class ShopFloor(RuleBasedStateMachine):
         planner.groups.add(Group.objects.get(name="planner"))
         for _ in range(2):
             job = JobFactory(part_revision=turn.routing.part_revision, quantity=6)
-            services.job_release(job_id=job.pk, user=planner)
+            job_release(job_id=job.pk, user=planner)
         self.operations = list(JobOperation.objects.filter(job__part_revision=turn.routing.part_revision))
         self.reason = DowntimeReason.objects.create(code="HYP", label="Alarm")
         self.scrap_reason = ScrapReason.objects.create(code="HYP", label="Dimension")

@@ -83,7 +83,7 @@ def test_an_operator_cannot_hold_an_inspector_can(api_as, make_user, floor):
 
 @pytest.mark.django_db
 def test_the_dispatch_list_orders_ready_work_by_priority_then_due_date(api_as, operator, planner, floor):
-    from jobs.services import job_release
+    from jobs.services.release import job_release
     from tests.factories import JobFactory
 
     urgent = JobFactory(part_revision=floor.shop.revision, priority=1)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from jobs.models import ScheduleRun
-from jobs.services import job_release
+from jobs.services.release import job_release
 from jobs.tests.test_planning import open_every_day
 from tests.factories import JobFactory
 from tests.test_browser import log_in

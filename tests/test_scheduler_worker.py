@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from jobs.choices import ScheduleRunStatus
 from jobs.models import ScheduleEntry, ScheduleRun
-from jobs.services import job_release, schedule_run_execute, schedule_run_publish, schedule_runs_fail_stale
+from jobs.services.release import job_release
+from jobs.services.schedule import schedule_run_publish
+from jobs.services.schedule_execution import schedule_run_execute, schedule_runs_fail_stale
 from jobs.tests.test_planning import open_every_day
 from machines.models import ChangeoverRule
 from tests.factories import JobFactory
@@ -77,7 +79,7 @@ def test_a_cancelled_run_stops_and_keeps_nothing(busy_shop, planner, api_as, sch
 
 def test_a_killed_worker_leaves_the_published_schedule_and_its_run_is_failed(busy_shop, planner, api_as,
                                                                             scheduling_worker):
-    from jobs.services import schedule_run_request
+    from jobs.services.schedule import schedule_run_request
 
     published = schedule_run_execute(run_id=schedule_run_request(user=planner, time_limit=2).pk)
     schedule_run_publish(user=planner, run_id=published.pk)

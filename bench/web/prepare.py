@@ -26,7 +26,7 @@ from django.utils import timezone  # noqa: E402
 from core.errors import ApplicationError  # noqa: E402
 from jobs.choices import JobStatus, OperationStatus, StepKind  # noqa: E402
 from jobs.models import Job, JobOperation  # noqa: E402
-from jobs.services import (  # noqa: E402
+from jobs.services.operations import (  # noqa: E402
     operation_first_piece,
     operation_production_gate_set,
     operation_start_run,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from inspection.choices import RequirementKind
 from inspection.models import Characteristic, Gauge, GaugeType, InspectionPlan
 from jobs.models import JobOperation, MaterialLot
-from jobs.services import operation_first_piece, operation_report, operation_start_setup
+from jobs.services.operations import operation_first_piece, operation_report, operation_start_setup
 
 
 @dataclass

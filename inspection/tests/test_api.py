@@ -90,7 +90,7 @@ def test_gauge_calibration_and_recall_as_csv(api_as, waiting, inspector):
 
 
 def test_nonconformance_raise_disposition_close(api_as, floor, inspector, operator):
-    from jobs.services import operation_start_setup
+    from jobs.services.operations import operation_start_setup
 
     operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
     api = api_as(inspector)

@@ -11,16 +11,16 @@ from inspection.tests.conftest import bring_to_first_article
 from jobs.choices import FirstArticleRequirement as FA
 from jobs.choices import OperationStatus
 from jobs.models import JobOperation
-from jobs.services import (
-    FirstArticleFacts,
-    PastRun,
-    first_article_requirement,
-    job_first_articles_derive,
-    job_release,
-    operation_first_article_derive,
+from jobs.selectors import PastRun
+from jobs.services.first_articles import FirstArticleFacts, first_article_requirement
+from jobs.services.operations import (
+    operation_complete,
+    operation_first_piece,
     operation_report,
     operation_start_run,
+    operation_start_setup,
 )
+from jobs.services.release import job_release
 from tests.factories import JobFactory
 
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
@@ -78,8 +78,7 @@ def test_the_machine_trigger_can_be_turned_off():
 
 @pytest.mark.django_db
 def test_a_repeat_job_of_the_same_revision_needs_no_first_article(floor, operator, inspector, planner):
-    first = job_first_articles_derive(job_id=floor.shop.job.pk, user=planner)
-    mill = next(op for op in first if op.operation_number == 20)
+    mill = JobOperation.objects.get(pk=floor.mill.pk)  # derived when the floor's job was released
     assert (mill.first_article, mill.production_gate_open) == (FA.FULL, False)
     assert mill.first_article_reason.startswith("First production")
 
@@ -96,14 +95,15 @@ def test_a_repeat_job_of_the_same_revision_needs_no_first_article(floor, operato
 
     repeat = JobFactory(part_revision=floor.shop.revision)
     job_release(job_id=repeat.pk, user=planner)
-    operations = job_first_articles_derive(job_id=repeat.pk, user=planner)
-    mill2 = next(op for op in operations if op.operation_number == 20)
+    turn2, mill2 = repeat.operations.order_by("operation_number")
     assert mill2.status in (OperationStatus.PENDING, OperationStatus.READY)
     assert (mill2.first_article, mill2.production_gate_open) == (FA.NONE, True)
     assert mill2.first_article_reason == f"Repeat of {floor.shop.job.number} with the same set-up."
 
     # Once the machine is known: a different machine than the last approved run needs a partial one.
-    JobOperation.objects.filter(pk=mill2.pk).update(machine=floor.shop.vf2)
-    mill2 = operation_first_article_derive(operation_id=mill2.pk, user=operator)
+    operation_start_setup(operation_id=turn2.pk, user=operator, machine_id=floor.shop.lathe.pk)
+    operation_first_piece(operation_id=turn2.pk, user=operator)
+    operation_complete(operation_id=turn2.pk, user=operator, short_reason="test")
+    mill2 = operation_start_setup(operation_id=mill2.pk, user=operator, machine_id=floor.shop.vf2.pk)
     assert (mill2.first_article, mill2.production_gate_open) == (FA.PARTIAL, False)
     assert mill2.first_article_reason == f"Different machine than {floor.shop.job.number}."

@@ -23,7 +23,7 @@ from inspection.services import (
     nc_disposition,
 )
 from jobs.choices import OperationStatus
-from jobs.services import operation_start_run
+from jobs.services.operations import operation_start_run
 
 pytestmark = pytest.mark.django_db
 

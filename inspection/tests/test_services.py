@@ -29,7 +29,7 @@ from inspection.services import (
 from jobs.choices import NCProgramStatus, OperationStatus
 from jobs.models import NCProgram
 from jobs.selectors import operation_quantities
-from jobs.services import operation_first_piece, operation_report, operation_start_run
+from jobs.services.operations import operation_first_piece, operation_report, operation_start_run
 
 pytestmark = pytest.mark.django_db
 
@@ -277,7 +277,7 @@ def test_out_of_tolerance_recall_lists_results_since_the_last_good_calibration(w
 # --- nonconformances -----------------------------------------------------------------------------
 
 def test_an_in_process_nonconformance_holds_until_dispositioned_and_closes(floor, operator, inspector):
-    from jobs.services import operation_start_setup
+    from jobs.services.operations import operation_start_setup
 
     operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
     nc = nc_raise(user=inspector, job_id=floor.shop.job.pk, operation_id=floor.turn.pk, quantity=2,

@@ -158,7 +158,7 @@ def test_a_calibration_from_the_gauges_page(client, waiting, inspector):
 
 def test_raising_a_nonconformance_from_its_page_holds_the_operation(client, floor, inspector, operator):
     from jobs.choices import OperationStatus
-    from jobs.services import operation_start_setup
+    from jobs.services.operations import operation_start_setup
 
     operation_start_setup(operation_id=floor.turn.pk, user=operator, machine_id=floor.shop.lathe.pk)
     client.force_login(inspector)

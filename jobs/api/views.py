@@ -6,7 +6,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.api.viewsets import RecordViewSet
-from jobs import services
 from jobs.api import serializers
 from jobs.filters import JobFilterSet, OperationFilterSet
 from jobs.models import (
@@ -25,6 +24,9 @@ from jobs.models import (
     ScrapReason,
 )
 from jobs.selectors import dispatch_list, job_list, operation_list
+from jobs.services.operations import OPERATION_SERVICES
+from jobs.services.release import job_create, job_release, part_revision_release
+from jobs.services.schedule import schedule_run_cancel, schedule_run_publish, schedule_run_request
 from machines.choices import StateSource
 from machines.models import Machine
 
@@ -65,7 +67,7 @@ class PartRevisionViewSet(RecordViewSet):
     @extend_schema(request=None, responses=serializers.PartRevisionSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def release(self, request, pk=None):
-        revision = services.part_revision_release(part_revision_id=self.get_object().pk, user=request.user)
+        revision = part_revision_release(part_revision_id=self.get_object().pk, user=request.user)
         return Response(self.get_serializer(revision).data)
 
 
@@ -117,13 +119,13 @@ class JobViewSet(RecordViewSet):
     ordering_fields = ["due_date", "priority", "number", "created_at"]
 
     def perform_create(self, serializer):
-        serializer.instance = services.job_create(user=self.request.user, **serializer.validated_data)
+        serializer.instance = job_create(user=self.request.user, **serializer.validated_data)
 
     @extend_schema(request=None, responses=serializers.JobSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def release(self, request, pk=None):
         """Freeze the routing into operations. 409 when the job is not in a state to be released."""
-        job = services.job_release(job_id=self.get_object().pk, user=request.user)
+        job = job_release(job_id=self.get_object().pk, user=request.user)
         return Response(self.get_serializer(job).data)
 
 
@@ -137,7 +139,7 @@ class OperationViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["operation_number", "job__due_date"]
 
     def _act(self, request, pk, action: str) -> Response:
-        operation = services.OPERATION_SERVICES[action](
+        operation = OPERATION_SERVICES[action](
             operation_id=int(pk), user=request.user, source=StateSource.API,
             terminal=request.headers.get("X-Terminal", "api"),
             idempotency_key=request.headers.get("Idempotency-Key"),
@@ -231,21 +233,21 @@ class ScheduleRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def create(self, request):
         data = serializers.ScheduleRunInput(data=request.data)
         data.is_valid(raise_exception=True)
-        run = services.schedule_run_request(user=request.user, **data.validated_data)
+        run = schedule_run_request(user=request.user, **data.validated_data)
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         """409 unless the run succeeded (and was not edited since)."""
-        run = services.schedule_run_publish(user=request.user, run_id=int(pk))
+        run = schedule_run_publish(user=request.user, run_id=int(pk))
         return Response(self.get_serializer(run).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """A queued run stops at once, a running one within seconds; nothing of it is kept."""
-        run = services.schedule_run_cancel(user=request.user, run_id=int(pk))
+        run = schedule_run_cancel(user=request.user, run_id=int(pk))
         return Response(self.get_serializer(run).data)
 
     @extend_schema(responses=serializers.ScheduleEntrySerializer(many=True))

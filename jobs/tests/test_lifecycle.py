@@ -6,7 +6,7 @@ from core.errors import ApplicationError, Conflict, Forbidden
 from jobs.choices import Activity, JobStatus, OperationStatus
 from jobs.models import LabourEntry, OperationEvent
 from jobs.selectors import operation_quantities
-from jobs.services import (
+from jobs.services.operations import (
     operation_complete,
     operation_first_piece,
     operation_hold,
@@ -212,7 +212,7 @@ def test_wrong_transitions_are_refused_and_change_nothing(floor, operator):
 
 @pytest.mark.django_db
 def test_a_machine_runs_one_operation_at_a_time(turning, operator, planner):
-    from jobs.services import job_release
+    from jobs.services.release import job_release
     from tests.factories import JobFactory
 
     other = JobFactory(part_revision=turning.shop.revision)
@@ -224,7 +224,7 @@ def test_a_machine_runs_one_operation_at_a_time(turning, operator, planner):
 
 @pytest.mark.django_db
 def test_a_fixture_in_use_elsewhere_is_refused_an_idle_one_moves(floor, operator, planner):
-    from jobs.services import job_release
+    from jobs.services.release import job_release
     from tests.factories import JobFactory, MachineFactory
 
     vise = Fixture.objects.create(code="VISE-1", name="6in vise", kind=FixtureKind.VISE)

@@ -10,19 +10,16 @@ from jobs.choices import MaterialStatus, ScheduleRunStatus, StepKind
 from jobs.models import ScheduleEntry, ScheduleRun
 from jobs.schedule_problem import schedule_problem_build
 from jobs.scheduling.problem import ProblemError
-from jobs.services import (
-    job_release,
-    operation_first_piece,
-    operation_report,
-    operation_start_setup,
+from jobs.services.operations import operation_first_piece, operation_report, operation_start_setup
+from jobs.services.release import job_release
+from jobs.services.schedule import (
     schedule_entry_lock,
     schedule_entry_move,
     schedule_run_cancel,
-    schedule_run_execute,
     schedule_run_publish,
     schedule_run_request,
-    schedule_runs_fail_stale,
 )
+from jobs.services.schedule_execution import schedule_run_execute, schedule_runs_fail_stale
 from machines.models import ChangeoverRule, Fixture, ShiftWindow
 from tests.factories import JobFactory, RoutingStepFactory
 

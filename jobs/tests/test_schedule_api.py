@@ -3,7 +3,7 @@
 import pytest
 
 from jobs.models import ScheduleRun
-from jobs.services import schedule_run_execute
+from jobs.services.schedule_execution import schedule_run_execute
 from jobs.tests.test_planning import shop  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from core.errors import Conflict, Forbidden
 from jobs.choices import FirstArticleRequirement, JobStatus, MaterialStatus, OperationStatus, PartRevisionStatus
-from jobs.services import job_create, job_release, part_revision_release
+from jobs.services.release import job_create, job_release, part_revision_release
 from tests.factories import JobFactory, PartRevisionFactory, RoutingFactory
 
 

@@ -12,13 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.services import record_update
-from jobs.services import (
-    job_release,
-    operation_first_piece,
-    operation_pause,
-    operation_report,
-    operation_start_setup,
-)
+from jobs.services.operations import operation_first_piece, operation_pause, operation_report, operation_start_setup
+from jobs.services.release import job_release
 from machines.choices import MachineState
 from machines.services import machine_state_change
 from shopfloor.selectors import board_version

@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from jobs.choices import ScheduleRunStatus
 from jobs.models import ScheduleEntry, ScheduleRun
-from jobs.services import job_release, schedule_run_execute, schedule_run_request
+from jobs.services.release import job_release
+from jobs.services.schedule import schedule_run_request
+from jobs.services.schedule_execution import schedule_run_execute
 from machines.models import ShiftWindow
 from shopfloor.views.planning import due_end, job_hue
 from tests.factories import JobFactory

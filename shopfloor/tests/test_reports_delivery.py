@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from jobs.choices import JobStatus
-from jobs.services import FinishedOperation, operations_import_finished
+from jobs.services.history_import import FinishedOperation, operations_import_finished
 from shopfloor.reports import ReportFilter, delivery_report
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
-from jobs.services import FinishedOperation, operations_import_finished
+from jobs.services.history_import import FinishedOperation, operations_import_finished
 from machines.choices import MachineState
 from machines.models import MachineStateEvent
 from shopfloor.reports import ReportFilter, oee_report

@@ -73,7 +73,7 @@ def dispatch_items(html: str) -> list[str]:
 
 @pytest.mark.django_db
 def test_the_dispatch_list_is_drawn_once_and_follows_every_change_of_order(at_lathe, floor, planner):
-    from jobs.services import job_release
+    from jobs.services.release import job_release
     from tests.factories import JobFactory
 
     lathe, job = floor.shop.lathe, floor.shop.job
@@ -179,7 +179,7 @@ def test_an_operator_is_not_offered_the_in_process_check(at_lathe, floor):
 @pytest.mark.django_db
 def test_the_terminal_page_issues_a_bounded_number_of_queries(at_lathe, floor, planner,
                                                               django_assert_max_num_queries):
-    from jobs.services import job_release
+    from jobs.services.release import job_release
     from tests.factories import JobFactory
 
     for _ in range(15):
@@ -206,7 +206,8 @@ def _terminal_queries(client, machine, operation) -> tuple[int, int]:
 @pytest.mark.django_db
 def test_the_terminal_page_and_a_report_issue_the_same_queries_with_twice_the_machines_and_operations(
         at_lathe, floor, planner, operator):
-    from jobs.services import job_release, operation_first_piece, operation_report, operation_start_setup
+    from jobs.services.operations import operation_first_piece, operation_report, operation_start_setup
+    from jobs.services.release import job_release
     from tests.factories import JobFactory, MachineFactory
 
     def grow(machines: int) -> None:

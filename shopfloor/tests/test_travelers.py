@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.services import record_create
 from jobs.choices import StepKind
 from jobs.models import Customer, Job, MaterialLot, NCProgram, SalesOrder, SalesOrderLine, SerialNumber
-from jobs.services import job_release
+from jobs.services.release import job_release
 from machines.choices import FixtureKind
 from machines.models import Fixture
 from shopfloor.travelers import operation_scan_code, parse_scan_code, traveler_pdf

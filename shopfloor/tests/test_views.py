@@ -1,6 +1,6 @@
 import pytest
 
-from jobs.services import job_release
+from jobs.services.release import job_release
 from tests.factories import JobFactory, MachineFactory
 
 

@@ -27,7 +27,7 @@ from jobs.choices import ScheduleRunStatus
 from jobs.models import ScheduleEntry, ScheduleRun
 from jobs.scheduling.engine import SOLVERS
 from jobs.selectors import schedule_entry_list, schedule_run_list
-from jobs.services import (
+from jobs.services.schedule import (
     schedule_entry_lock,
     schedule_entry_move,
     schedule_run_cancel,

@@ -31,7 +31,7 @@ from jobs.selectors import (
     operation_stamp,
     with_quantities,
 )
-from jobs.services import OPERATION_SERVICES
+from jobs.services.operations import OPERATION_SERVICES
 from machines.models import DowntimeReason, Machine
 from machines.selectors import machine_list
 from shopfloor.travelers import parse_scan_code

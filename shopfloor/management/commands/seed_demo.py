@@ -60,18 +60,10 @@ from jobs.models import (
     ScrapReason,
     SerialNumber,
 )
-from jobs.services import (
-    FinishedOperation,
-    LabourSpan,
-    job_create,
-    job_release,
-    nc_program_mark_proven,
-    operation_first_piece,
-    operation_report,
-    operation_start_setup,
-    operations_import_finished,
-    part_revision_release,
-)
+from jobs.services.first_articles import nc_program_mark_proven
+from jobs.services.history_import import FinishedOperation, LabourSpan, operations_import_finished
+from jobs.services.operations import operation_first_piece, operation_report, operation_start_setup
+from jobs.services.release import job_create, job_release, part_revision_release
 from machines.choices import (
     CalendarExceptionKind,
     FixtureKind,

@@ -1,0 +1,345 @@
+"""The life of an operation: each action a function of the locked operation (and its machine) that decides,
+writes and returns what it changed; `operation_action` wraps it in the steps every action shares."""
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ApplicationError, Conflict
+from core.idempotency import idempotency_claim
+from core.permissions import require_perm
+from jobs.choices import OPERATION_ACTIONS, Activity, OperationStatus, StepKind
+from jobs.locks import lock_machine_and_operation
+from jobs.models import JobOperation, LabourEntry, OperationEvent, ProductionEntry, ScrapReason
+from jobs.selectors import operation_quantities
+from jobs.services.first_articles import first_article_apply
+from jobs.services.release import job_follow_operations
+from machines.choices import MachineState, StateSource
+from machines.models import DowntimeReason, Machine
+from machines.services import fixture_mount, machine_setup_record, machine_state_change
+
+MACHINE_STATE_OF = {
+    OperationStatus.SETUP: MachineState.SETUP,
+    OperationStatus.FIRST_ARTICLE: MachineState.SETUP,
+    OperationStatus.RUNNING: MachineState.RUNNING,
+}
+ACTIVITY_OF = {
+    OperationStatus.SETUP: Activity.SETUP,
+    OperationStatus.FIRST_ARTICLE: Activity.SETUP,
+    OperationStatus.RUNNING: Activity.RUN,
+}
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    operation: JobOperation
+    machine: Machine | None
+    user: User
+    at: dt.datetime
+    source: str
+
+
+def operation_action(action: str, *, perm: str = "jobs.run_operation"):
+    """The steps every operation action shares: permission, idempotency key, row locks in order,
+    the decision itself, the history user, and an OperationEvent saying who did what where."""
+
+    def wrap(decide: Callable[..., dict | None]) -> Callable[..., JobOperation]:
+        @functools.wraps(decide)
+        @transaction.atomic
+        def service(*, operation_id: int, user: User, terminal: str = "", idempotency_key: str | None = None,
+                    source: str = StateSource.TERMINAL, machine_id: int | None = None, **arguments) -> JobOperation:
+            require_perm(user, perm)
+            if idempotency_claim(key=idempotency_key, user=user, action=action, target_id=operation_id):
+                return JobOperation.objects.get(pk=operation_id)
+            machine, operation = lock_machine_and_operation(operation_id=operation_id, machine_id=machine_id)
+            label, allowed = OPERATION_ACTIONS[action]
+            if operation.status not in allowed:
+                raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}: "
+                               f"“{label}” does not apply now.", code="wrong_state")
+            before = operation.status
+            values = _field_values(operation)
+            context = ActionContext(operation, machine, user, timezone.now(), source)
+            details = decide(context, **arguments) or {}
+            _operation_save(operation, user, changed=_changed_fields(operation, values))
+            if operation.status != before:
+                job_follow_operations(job_id=operation.job_id, user=user)
+            OperationEvent.objects.create(operation=operation, action=action, user=user, terminal=terminal[:50],
+                                          at=context.at, from_status=before, to_status=operation.status,
+                                          details=details)
+            return operation
+
+        return service
+
+    return wrap
+
+
+def _field_values(operation: JobOperation) -> dict[str, object]:
+    return {field.attname: getattr(operation, field.attname) for field in operation._meta.concrete_fields}
+
+
+def _changed_fields(operation: JobOperation, before: dict[str, object]) -> list[str]:
+    return [field.name for field in operation._meta.concrete_fields
+            if getattr(operation, field.attname) != before[field.attname]]
+
+
+def _operation_save(operation: JobOperation, user: User, *, changed: list[str]) -> None:
+    """Validate what the action changed and write only that (and updated_at, which the board's and the dispatch
+    list's versions read), with its history row. The rest of the row was valid when it was read under the lock:
+    checking all of it again on every action (six foreign keys, the unique number, the check constraint, ~10
+    queries) found nothing new. An action that changed nothing of the operation (a report that does not finish
+    it) leaves its row alone: its own rows and the OperationEvent record it."""
+    if not changed:
+        return
+    exclude = [field.name for field in operation._meta.concrete_fields if field.name not in changed]
+    operation.full_clean(exclude=exclude)
+    operation._history_user = user
+    operation.save(update_fields=[*changed, "updated_at"])
+
+
+def _labour_close(operation: JobOperation, at: dt.datetime, *, activity: str | None = None) -> None:
+    entries = LabourEntry.objects.filter(operation=operation, ended_at__isnull=True)
+    if activity:
+        entries = entries.filter(activity=activity)
+    entries.update(ended_at=at)
+
+
+def _labour_open(operation: JobOperation, operator: User, machine: Machine, activity: str, at: dt.datetime) -> None:
+    """The operator works `activity` on the operation from `at`; other activities on it stop."""
+    _labour_close(operation, at, activity=Activity.RUN if activity == Activity.SETUP else Activity.SETUP)
+    open_entry = LabourEntry.objects.filter(operation=operation, operator=operator, ended_at__isnull=True)
+    if not open_entry.exists():
+        LabourEntry.objects.create(operator=operator, operation=operation, machine=machine, activity=activity,
+                                   started_at=at)
+
+
+def _occupy(context: ActionContext, status: str, operator: User) -> None:
+    """Put the operation in an active status on its machine: the machine's state and the labour follow."""
+    operation, machine = context.operation, context.machine
+    machine_state_change(machine_id=machine.pk, state=MACHINE_STATE_OF[status], user=context.user, at=context.at,
+                         source=context.source)
+    _labour_open(operation, operator, machine, ACTIVITY_OF[status], context.at)
+    operation.status = status
+
+
+def _vacate(context: ActionContext, machine_state: str = MachineState.IDLE,
+            reason: DowntimeReason | None = None) -> None:
+    _labour_close(context.operation, context.at)
+    machine_state_change(machine_id=context.machine.pk, state=machine_state, reason=reason, user=context.user,
+                         at=context.at, source=context.source)
+
+
+def _finish(context: ActionContext) -> None:
+    if context.machine is not None:
+        _vacate(context)
+    context.operation.status = OperationStatus.DONE
+    context.operation.resume_status, context.operation.pause_reason = "", None
+
+
+@operation_action("start_setup")
+def operation_start_setup(context: ActionContext) -> dict:
+    operation, machine = context.operation, context.machine
+    if operation.kind != StepKind.INTERNAL:
+        raise Conflict(f"{operation} is outside processing: send it to the vendor instead.", code="wrong_state")
+    if machine is None:
+        raise ApplicationError("Choose the machine to set up on.", field="machine")
+    if not operation.machine_options.filter(machine=machine).exists():
+        raise Conflict(f"{machine.code} is not one of the machines that can run {operation}.", field="machine",
+                       code="not_eligible")
+    busy = JobOperation.objects.filter(machine=machine, status__in=OperationStatus.active()).first()
+    if busy is not None:
+        raise Conflict(f"{machine.code} is busy with {busy}.", code="machine_busy")
+    if operation.fixture_id:
+        fixture = operation.fixture
+        if fixture.mounted_on_id not in (None, machine.pk) and JobOperation.objects.filter(
+            machine_id=fixture.mounted_on_id, fixture=fixture, status__in=OperationStatus.active()
+        ).exists():
+            raise Conflict(f"Fixture {fixture.code} is mounted on {fixture.mounted_on.code} for work in progress.",
+                           field="fixture", code="fixture_in_use")
+        fixture_mount(fixture_id=fixture.pk, machine=machine)
+    machine_setup_record(machine=machine, fixture=operation.fixture.code if operation.fixture_id else "",
+                         material=operation.material, tool_kit=operation.tool_kit,
+                         program=operation.nc_program.program_number if operation.nc_program_id else "")
+    operation.machine = machine
+    first_article_apply(operation=operation, user=context.user, check_machine=True)  # now the machine is known
+    _occupy(context, OperationStatus.SETUP, context.user)
+    return {"machine": machine.code}
+
+
+@operation_action("first_piece")
+def operation_first_piece(context: ActionContext) -> dict:
+    operation = context.operation
+    if not operation.production_gate_open:
+        operation.status = OperationStatus.FIRST_ARTICLE  # waits here for the inspector's approval
+        return {"first_article": operation.first_article}
+    _occupy(context, OperationStatus.RUNNING, context.user)
+    return {}
+
+
+@operation_action("start_run")
+def operation_start_run(context: ActionContext) -> dict:
+    operation = context.operation
+    if not operation.production_gate_open:
+        raise Conflict(f"{operation} waits for its first article to be approved.", code="first_article_pending")
+    _occupy(context, OperationStatus.RUNNING, context.user)
+    return {}
+
+
+@operation_action("report")
+def operation_report(context: ActionContext, *, good: int = 0, scrap: int = 0, rework: int = 0,
+                     scrap_reason: ScrapReason | None = None, confirm_overrun: bool = False) -> dict:
+    """Good, scrap and rework pieces since the last report; the operation is done when good and scrap
+    reach the job's quantity."""
+    operation = context.operation
+    if not operation.production_gate_open:
+        raise Conflict(f"{operation} waits for its first article to be approved.", code="first_article_pending")
+    if min(good, scrap, rework) < 0:
+        raise ApplicationError("Quantities cannot be negative.", field="good" if good < 0 else "scrap")
+    if good + scrap + rework == 0:
+        raise ApplicationError("Report at least one piece.", field="good")
+    if scrap and scrap_reason is None:
+        raise ApplicationError("Scrap needs a reason.", field="scrap_reason")
+    totals = operation_quantities(operation)
+    quantity = operation.job.quantity
+    if totals["good"] + good > quantity and not confirm_overrun:
+        raise Conflict(f"That makes {totals['good'] + good} good of {quantity} ordered; confirm the over-run "
+                       "to report it.", field="good", code="overrun")
+    entry = ProductionEntry(operator=context.user, operation=operation, machine=context.machine,
+                            quantity_good=good, quantity_scrap=scrap, quantity_rework=rework,
+                            scrap_reason=scrap_reason if scrap else None, recorded_at=context.at)
+    # Its keys are rows read (and locked) just now, and the checks above are its check constraints, which the
+    # database enforces too: validating them again here took 12 queries of each report.
+    entry.full_clean(exclude=["operator", "operation", "machine", "scrap_reason"], validate_constraints=False)
+    entry.save()
+    if totals["good"] + good + totals["scrap"] + scrap >= quantity:
+        _finish(context)
+    return {"good": good, "scrap": scrap, "rework": rework,
+            "scrap_reason": scrap_reason.code if scrap_reason and scrap else ""}
+
+
+@operation_action("pause")
+def operation_pause(context: ActionContext, *, reason: DowntimeReason | None) -> dict:
+    operation = context.operation
+    if reason is None:
+        raise ApplicationError("Say why the machine stops.", field="reason")
+    state = MachineState.PLANNED_DOWN if reason.planned else MachineState.DOWN
+    _vacate(context, state, reason)
+    operation.resume_status, operation.pause_reason = operation.status, reason
+    operation.status = OperationStatus.PAUSED
+    return {"reason": reason.code}
+
+
+@operation_action("resume")
+def operation_resume(context: ActionContext) -> dict:
+    operation = context.operation
+    _occupy(context, operation.resume_status, context.user)
+    operation.resume_status, operation.pause_reason = "", None
+    return {}
+
+
+@operation_action("complete")
+def operation_complete(context: ActionContext, *, short_reason: str = "") -> dict:
+    """Done. Fewer good and scrap pieces than the job's quantity is a short close and needs a reason."""
+    operation = context.operation
+    totals = operation_quantities(operation)
+    if totals["good"] + totals["scrap"] < operation.job.quantity:
+        if not short_reason.strip():
+            raise ApplicationError(f"Only {totals['good'] + totals['scrap']} of {operation.job.quantity} pieces "
+                                   "are reported: give a reason to close short.", field="short_reason")
+        operation.closed_short_reason = short_reason.strip()
+    _finish(context)
+    return {"short_reason": operation.closed_short_reason}
+
+
+@operation_action("hold", perm="jobs.hold_operation")
+def operation_hold(context: ActionContext, *, reason: str) -> dict:
+    operation = context.operation
+    if not reason.strip():
+        raise ApplicationError("Say why the operation is held.", field="reason")
+    if operation.status in MACHINE_STATE_OF:
+        _vacate(context)  # a paused machine stays down for its own reason
+    operation.resume_status = operation.status
+    operation.status = OperationStatus.ON_HOLD
+    return {"reason": reason.strip()}
+
+
+@operation_action("release_hold", perm="jobs.hold_operation")
+def operation_release_hold(context: ActionContext) -> dict:
+    operation = context.operation
+    back = operation.resume_status
+    if back in MACHINE_STATE_OF:
+        busy = JobOperation.objects.filter(machine=context.machine, status__in=OperationStatus.active()).first()
+        if busy is not None:
+            raise Conflict(f"{context.machine.code} is busy with {busy} now.", code="machine_busy")
+        # The operator who was working it carries on.
+        last = operation.labour_entries.order_by("-started_at").first()
+        _occupy(context, back, last.operator if last else context.user)
+    else:
+        operation.status = back
+    operation.resume_status = ""
+    return {"back_to": back}
+
+
+@operation_action("send")
+def operation_send(context: ActionContext, *, vendor: str = "", sent_on: dt.date | None = None) -> dict:
+    operation = context.operation
+    if operation.kind != StepKind.OUTSIDE:
+        raise Conflict(f"{operation} is done in house; only outside processing is sent.", code="wrong_state")
+    operation.vendor = vendor.strip() or operation.vendor
+    operation.sent_on = sent_on or timezone.localdate()
+    operation.status = OperationStatus.SENT
+    return {"vendor": operation.vendor, "sent_on": operation.sent_on.isoformat()}
+
+
+@operation_action("receive")
+def operation_receive(context: ActionContext, *, quantity: int, certificate_number: str) -> dict:
+    operation = context.operation
+    if quantity <= 0:
+        raise ApplicationError("Enter how many pieces came back.", field="quantity")
+    if not certificate_number.strip():
+        raise ApplicationError("Enter the vendor's certificate number.", field="certificate_number")
+    ProductionEntry.objects.create(operator=context.user, operation=operation, quantity_good=quantity,
+                                   recorded_at=context.at, note=f"Received from {operation.vendor}")
+    operation.vendor_certificate_number = certificate_number.strip()
+    _finish(context)
+    return {"quantity": quantity, "certificate_number": operation.vendor_certificate_number}
+
+
+@transaction.atomic
+def operation_production_gate_set(*, operation_id: int, user: User, open_gate: bool) -> JobOperation:
+    """Called by inspection when the first article of an operation waiting for it is approved (the gate
+    opens) or rejected (it stays closed and the operation goes back to setup for a new first piece)."""
+    require_perm(user, "inspection.approve_firstarticlereport")
+    _, operation = lock_machine_and_operation(operation_id=operation_id)
+    waiting = OperationStatus.FIRST_ARTICLE
+    if operation.status != waiting and operation.resume_status != waiting:
+        raise Conflict(f"Operation {operation} is not waiting for a first article.", code="wrong_state")
+    operation.production_gate_open = open_gate
+    if not open_gate:
+        if operation.status == waiting:
+            operation.status = OperationStatus.SETUP
+        else:
+            operation.resume_status = OperationStatus.SETUP
+    operation._history_user = user
+    operation.save()
+    return operation
+
+
+# The action services by name, for the API's and the terminal's one dispatcher each.
+OPERATION_SERVICES: dict[str, Callable[..., JobOperation]] = {
+    "start_setup": operation_start_setup,
+    "first_piece": operation_first_piece,
+    "start_run": operation_start_run,
+    "report": operation_report,
+    "pause": operation_pause,
+    "resume": operation_resume,
+    "complete": operation_complete,
+    "hold": operation_hold,
+    "release_hold": operation_release_hold,
+    "send": operation_send,
+    "receive": operation_receive,
+}
