@@ -85,20 +85,3 @@ class ScheduleRunStatus(models.TextChoices):
     def unfinished(cls) -> tuple[str, ...]:
         return (cls.QUEUED, cls.RUNNING)
 
-
-_S = OperationStatus
-# Each shop-floor action, its label on the terminal's button, and the statuses it may start from.
-# The services refuse anything else; the terminal shows only the buttons that apply.
-OPERATION_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "start_setup": ("Start setup", (_S.READY,)),
-    "first_piece": ("First piece made", (_S.SETUP,)),
-    "start_run": ("Start run", (_S.SETUP, _S.FIRST_ARTICLE)),
-    "report": ("Report parts", (_S.RUNNING, _S.PAUSED)),
-    "pause": ("Pause", (_S.SETUP, _S.FIRST_ARTICLE, _S.RUNNING)),
-    "resume": ("Resume", (_S.PAUSED,)),
-    "complete": ("Complete", (_S.SETUP, _S.FIRST_ARTICLE, _S.RUNNING, _S.PAUSED)),
-    "hold": ("Hold", (_S.PENDING, _S.READY, _S.SETUP, _S.FIRST_ARTICLE, _S.RUNNING, _S.PAUSED, _S.SENT)),
-    "release_hold": ("Release hold", (_S.ON_HOLD,)),
-    "send": ("Send to vendor", (_S.READY,)),
-    "receive": ("Receive from vendor", (_S.SENT,)),
-}

@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 
 from core.db import fingerprint, latest, scalars
-from jobs.choices import OPERATION_ACTIONS, Activity, FirstArticleRequirement, JobStatus, OperationStatus, StepKind
+from jobs.choices import Activity, FirstArticleRequirement, JobStatus, OperationStatus
 from jobs.models import (
     Job,
     JobOperation,
@@ -145,25 +145,6 @@ def next_operation_by_machine() -> dict[int, JobOperation]:
     rows = (JobOperationMachine.objects.filter(pk__in=first).order_by()
             .select_related("operation__job__part_revision__part"))
     return {row.machine_id: row.operation for row in rows}
-
-
-def operation_actions(operation: JobOperation, user) -> list[tuple[str, str]]:
-    """The actions a terminal offers for `operation` now, as (action, button label)."""
-    internal = operation.kind == StepKind.INTERNAL
-    offered = []
-    for action, (label, allowed) in OPERATION_ACTIONS.items():
-        if operation.status not in allowed:
-            continue
-        if action in ("send", "receive") and internal:
-            continue
-        if action not in ("send", "receive", "hold", "release_hold") and not internal:
-            continue
-        if action in ("start_run", "report") and not operation.production_gate_open:
-            continue
-        perm = "jobs.hold_operation" if action in ("hold", "release_hold") else "jobs.run_operation"
-        if user.has_perm(perm):
-            offered.append((action, label))
-    return offered
 
 
 def operation_minutes_worked(operation: JobOperation, *, now: dt.datetime) -> dict[str, float]:

@@ -18,7 +18,6 @@ from jobs.models import (
     ScheduleRun,
     ScrapReason,
 )
-from machines.models import DowntimeReason, Machine
 
 STAMPS = ["created_at", "updated_at"]
 
@@ -142,71 +141,6 @@ class DispatchEntrySerializer(OperationSerializer):
 
     class Meta(OperationSerializer.Meta):
         fields = [*OperationSerializer.Meta.fields, "scheduled_start"]
-
-
-# Inputs of the operation actions: each names what its service needs, nothing more.
-class StartSetupInput(serializers.Serializer):
-    machine = serializers.PrimaryKeyRelatedField(queryset=Machine.objects.filter(active=True))
-
-
-class ReportInput(serializers.Serializer):
-    good = serializers.IntegerField(min_value=0, default=0)
-    scrap = serializers.IntegerField(min_value=0, default=0)
-    rework = serializers.IntegerField(min_value=0, default=0)
-    scrap_reason = serializers.PrimaryKeyRelatedField(queryset=ScrapReason.objects.filter(active=True),
-                                                      required=False, allow_null=True)
-    confirm_overrun = serializers.BooleanField(default=False)
-
-
-class PauseInput(serializers.Serializer):
-    reason = serializers.PrimaryKeyRelatedField(queryset=DowntimeReason.objects.filter(active=True))
-
-
-class CompleteInput(serializers.Serializer):
-    short_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class HoldInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=200)
-
-
-class SendInput(serializers.Serializer):
-    vendor = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    sent_on = serializers.DateField(required=False, allow_null=True, default=None)
-
-
-class ReceiveInput(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1)
-    certificate_number = serializers.CharField(max_length=50)
-
-
-# What each operation action reads from a request (the API's JSON or a terminal's form).
-ACTION_INPUTS: dict[str, type[serializers.Serializer] | None] = {
-    "start_setup": StartSetupInput,
-    "first_piece": None,
-    "start_run": None,
-    "report": ReportInput,
-    "pause": PauseInput,
-    "resume": None,
-    "complete": CompleteInput,
-    "hold": HoldInput,
-    "release_hold": None,
-    "send": SendInput,
-    "receive": ReceiveInput,
-}
-
-
-def action_arguments(action: str, data) -> dict:
-    """The validated arguments of `action` (raises DRF's ValidationError on bad input)."""
-    input_class = ACTION_INPUTS[action]
-    if input_class is None:
-        return {}
-    parsed = input_class(data=data)
-    parsed.is_valid(raise_exception=True)
-    arguments = dict(parsed.validated_data)
-    if "machine" in arguments:
-        arguments["machine_id"] = arguments.pop("machine").pk
-    return arguments
 
 
 class ScheduleRunSerializer(serializers.ModelSerializer):

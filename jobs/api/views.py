@@ -1,11 +1,15 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.schemas.utils import get_pk_description
 
 from core.api.viewsets import RecordViewSet
+from jobs.actions import ACTIONS
 from jobs.api import serializers
 from jobs.filters import JobFilterSet, OperationFilterSet
 from jobs.models import (
@@ -24,7 +28,6 @@ from jobs.models import (
     ScrapReason,
 )
 from jobs.selectors import dispatch_list, job_list, operation_list
-from jobs.services.operations import OPERATION_SERVICES
 from jobs.services.release import job_create, job_release, part_revision_release
 from jobs.services.schedule import schedule_run_cancel, schedule_run_publish, schedule_run_request
 from machines.choices import StateSource
@@ -133,74 +136,47 @@ class OperationViewSet(viewsets.ReadOnlyModelViewSet):
     """Operations change only through these actions, each one service. A retried request that
     carries the same `Idempotency-Key` header returns the operation without applying it twice."""
 
+    # The actions are OperationActionView's routes, one per entry of jobs.actions.ACTIONS (see jobs/api/urls.py).
     queryset = operation_list().prefetch_related("machine_options")
     serializer_class = serializers.OperationSerializer
     filterset_class = OperationFilterSet
     ordering_fields = ["operation_number", "job__due_date"]
 
-    def _act(self, request, pk, action: str) -> Response:
-        operation = OPERATION_SERVICES[action](
-            operation_id=int(pk), user=request.user, source=StateSource.API,
+
+class OperationActionSchema(AutoSchema):
+    """Each action's route documented with its own input and the operation it answers, its id as the operations'
+    other routes document it."""
+
+    def get_request_serializer(self):
+        return ACTIONS[self.view.action_name].input
+
+    def get_response_serializers(self):
+        return serializers.OperationSerializer
+
+    def get_override_parameters(self):
+        description = get_pk_description(JobOperation, JobOperation._meta.pk)
+        return [OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description=description)]
+
+
+class OperationActionView(generics.GenericAPIView):
+    """Operations change only through these actions, each one service. A retried request that
+    carries the same `Idempotency-Key` header returns the operation without applying it twice."""
+
+    queryset = operation_list().prefetch_related("machine_options")
+    serializer_class = serializers.OperationSerializer
+    permission_classes = [IsAuthenticated]  # each service checks its own permission
+    schema = OperationActionSchema()
+    action_name = ""  # the route's, one of jobs.actions.ACTIONS
+
+    def post(self, request, pk: int):
+        action = ACTIONS[self.action_name]
+        operation = action.service(
+            operation_id=pk, user=request.user, source=StateSource.API,
             terminal=request.headers.get("X-Terminal", "api"),
             idempotency_key=request.headers.get("Idempotency-Key"),
-            **serializers.action_arguments(action, request.data),
+            **action.arguments(request.data),
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=operation.pk)).data)
-
-    @extend_schema(request=serializers.StartSetupInput)
-    @action(detail=True, methods=["post"], url_path="start-setup", permission_classes=[IsAuthenticated])
-    def start_setup(self, request, pk=None):
-        return self._act(request, pk, "start_setup")
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"], url_path="first-piece", permission_classes=[IsAuthenticated])
-    def first_piece(self, request, pk=None):
-        return self._act(request, pk, "first_piece")
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"], url_path="start-run", permission_classes=[IsAuthenticated])
-    def start_run(self, request, pk=None):
-        return self._act(request, pk, "start_run")
-
-    @extend_schema(request=serializers.ReportInput)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def report(self, request, pk=None):
-        return self._act(request, pk, "report")
-
-    @extend_schema(request=serializers.PauseInput)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def pause(self, request, pk=None):
-        return self._act(request, pk, "pause")
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def resume(self, request, pk=None):
-        return self._act(request, pk, "resume")
-
-    @extend_schema(request=serializers.CompleteInput)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def complete(self, request, pk=None):
-        return self._act(request, pk, "complete")
-
-    @extend_schema(request=serializers.HoldInput)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def hold(self, request, pk=None):
-        return self._act(request, pk, "hold")
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"], url_path="release-hold", permission_classes=[IsAuthenticated])
-    def release_hold(self, request, pk=None):
-        return self._act(request, pk, "release_hold")
-
-    @extend_schema(request=serializers.SendInput)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def send(self, request, pk=None):
-        return self._act(request, pk, "send")
-
-    @extend_schema(request=serializers.ReceiveInput)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def receive(self, request, pk=None):
-        return self._act(request, pk, "receive")
 
 
 class DispatchListView(generics.ListAPIView):

@@ -1,19 +1,24 @@
-"""The life of an operation: each action a function of the locked operation (and its machine) that decides,
-writes and returns what it changed; `operation_action` wraps it in the steps every action shares."""
+"""The life of an operation. Each action is declared once in jobs.actions (its statuses, permission, step kinds,
+production gate, input) with its service here: a decision, a function of the locked operation (and its machine)
+that decides, writes and returns what it changed, wrapped by `OperationService` in the steps every action shares."""
+
+from __future__ import annotations
 
 import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict
 from core.idempotency import idempotency_claim
 from core.permissions import require_perm
-from jobs.choices import OPERATION_ACTIONS, Activity, OperationStatus, StepKind
+from jobs.choices import Activity, OperationStatus
 from jobs.locks import lock_machine_and_operation
 from jobs.models import JobOperation, LabourEntry, OperationEvent, ProductionEntry, ScrapReason
 from jobs.selectors import operation_quantities
@@ -22,6 +27,9 @@ from jobs.services.release import job_follow_operations
 from machines.choices import MachineState, StateSource
 from machines.models import DowntimeReason, Machine
 from machines.services import fixture_mount, machine_setup_record, machine_state_change
+
+if TYPE_CHECKING:
+    from jobs.actions import OperationAction
 
 MACHINE_STATE_OF = {
     OperationStatus.SETUP: MachineState.SETUP,
@@ -44,38 +52,42 @@ class ActionContext:
     source: str
 
 
-def operation_action(action: str, *, perm: str = "jobs.run_operation"):
-    """The steps every operation action shares: permission, idempotency key, row locks in order,
-    the decision itself, the history user, and an OperationEvent saying who did what where."""
+class OperationService:
+    """The service of an operation action, around its decision: permission, idempotency key, row locks in order
+    (machine, then operation), the refusals of the action's entry (status, step kind, production gate), the
+    decision itself, the history user, and an OperationEvent saying who did what where. Its entry in
+    jobs.actions.ACTIONS binds it (jobs' AppConfig.ready builds the table)."""
 
-    def wrap(decide: Callable[..., dict | None]) -> Callable[..., JobOperation]:
-        @functools.wraps(decide)
-        @transaction.atomic
-        def service(*, operation_id: int, user: User, terminal: str = "", idempotency_key: str | None = None,
-                    source: str = StateSource.TERMINAL, machine_id: int | None = None, **arguments) -> JobOperation:
-            require_perm(user, perm)
-            if idempotency_claim(key=idempotency_key, user=user, action=action, target_id=operation_id):
+    def __init__(self, decide: Callable[..., dict | None]) -> None:
+        functools.update_wrapper(self, decide)
+        self.decide = decide
+        self.action: OperationAction | None = None
+
+    def __call__(self, *, operation_id: int, user: User, terminal: str = "", idempotency_key: str | None = None,
+                 source: str = StateSource.TERMINAL, machine_id: int | None = None,
+                 **arguments: Any) -> JobOperation:
+        action = self.action
+        if action is None:
+            raise ImproperlyConfigured(f"{self.__name__} is the service of no action in jobs.actions.ACTIONS.")
+        with transaction.atomic():
+            require_perm(user, action.perm)
+            if idempotency_claim(key=idempotency_key, user=user, action=action.name, target_id=operation_id):
                 return JobOperation.objects.get(pk=operation_id)
             machine, operation = lock_machine_and_operation(operation_id=operation_id, machine_id=machine_id)
-            label, allowed = OPERATION_ACTIONS[action]
-            if operation.status not in allowed:
-                raise Conflict(f"Operation {operation} is {operation.get_status_display().lower()}: "
-                               f"“{label}” does not apply now.", code="wrong_state")
+            refusal = action.refusal(operation)
+            if refusal is not None:
+                raise refusal
             before = operation.status
             values = _field_values(operation)
             context = ActionContext(operation, machine, user, timezone.now(), source)
-            details = decide(context, **arguments) or {}
+            details = self.decide(context, **arguments) or {}
             _operation_save(operation, user, changed=_changed_fields(operation, values))
             if operation.status != before:
                 job_follow_operations(job_id=operation.job_id, user=user)
-            OperationEvent.objects.create(operation=operation, action=action, user=user, terminal=terminal[:50],
+            OperationEvent.objects.create(operation=operation, action=action.name, user=user, terminal=terminal[:50],
                                           at=context.at, from_status=before, to_status=operation.status,
                                           details=details)
             return operation
-
-        return service
-
-    return wrap
 
 
 def _field_values(operation: JobOperation) -> dict[str, object]:
@@ -140,11 +152,9 @@ def _finish(context: ActionContext) -> None:
     context.operation.resume_status, context.operation.pause_reason = "", None
 
 
-@operation_action("start_setup")
+@OperationService
 def operation_start_setup(context: ActionContext) -> dict:
     operation, machine = context.operation, context.machine
-    if operation.kind != StepKind.INTERNAL:
-        raise Conflict(f"{operation} is outside processing: send it to the vendor instead.", code="wrong_state")
     if machine is None:
         raise ApplicationError("Choose the machine to set up on.", field="machine")
     if not operation.machine_options.filter(machine=machine).exists():
@@ -170,7 +180,7 @@ def operation_start_setup(context: ActionContext) -> dict:
     return {"machine": machine.code}
 
 
-@operation_action("first_piece")
+@OperationService
 def operation_first_piece(context: ActionContext) -> dict:
     operation = context.operation
     if not operation.production_gate_open:
@@ -180,23 +190,18 @@ def operation_first_piece(context: ActionContext) -> dict:
     return {}
 
 
-@operation_action("start_run")
+@OperationService
 def operation_start_run(context: ActionContext) -> dict:
-    operation = context.operation
-    if not operation.production_gate_open:
-        raise Conflict(f"{operation} waits for its first article to be approved.", code="first_article_pending")
     _occupy(context, OperationStatus.RUNNING, context.user)
     return {}
 
 
-@operation_action("report")
+@OperationService
 def operation_report(context: ActionContext, *, good: int = 0, scrap: int = 0, rework: int = 0,
                      scrap_reason: ScrapReason | None = None, confirm_overrun: bool = False) -> dict:
     """Good, scrap and rework pieces since the last report; the operation is done when good and scrap
     reach the job's quantity."""
     operation = context.operation
-    if not operation.production_gate_open:
-        raise Conflict(f"{operation} waits for its first article to be approved.", code="first_article_pending")
     if min(good, scrap, rework) < 0:
         raise ApplicationError("Quantities cannot be negative.", field="good" if good < 0 else "scrap")
     if good + scrap + rework == 0:
@@ -221,7 +226,7 @@ def operation_report(context: ActionContext, *, good: int = 0, scrap: int = 0, r
             "scrap_reason": scrap_reason.code if scrap_reason and scrap else ""}
 
 
-@operation_action("pause")
+@OperationService
 def operation_pause(context: ActionContext, *, reason: DowntimeReason | None) -> dict:
     operation = context.operation
     if reason is None:
@@ -233,7 +238,7 @@ def operation_pause(context: ActionContext, *, reason: DowntimeReason | None) ->
     return {"reason": reason.code}
 
 
-@operation_action("resume")
+@OperationService
 def operation_resume(context: ActionContext) -> dict:
     operation = context.operation
     _occupy(context, operation.resume_status, context.user)
@@ -241,7 +246,7 @@ def operation_resume(context: ActionContext) -> dict:
     return {}
 
 
-@operation_action("complete")
+@OperationService
 def operation_complete(context: ActionContext, *, short_reason: str = "") -> dict:
     """Done. Fewer good and scrap pieces than the job's quantity is a short close and needs a reason."""
     operation = context.operation
@@ -255,7 +260,7 @@ def operation_complete(context: ActionContext, *, short_reason: str = "") -> dic
     return {"short_reason": operation.closed_short_reason}
 
 
-@operation_action("hold", perm="jobs.hold_operation")
+@OperationService
 def operation_hold(context: ActionContext, *, reason: str) -> dict:
     operation = context.operation
     if not reason.strip():
@@ -267,7 +272,7 @@ def operation_hold(context: ActionContext, *, reason: str) -> dict:
     return {"reason": reason.strip()}
 
 
-@operation_action("release_hold", perm="jobs.hold_operation")
+@OperationService
 def operation_release_hold(context: ActionContext) -> dict:
     operation = context.operation
     back = operation.resume_status
@@ -284,18 +289,16 @@ def operation_release_hold(context: ActionContext) -> dict:
     return {"back_to": back}
 
 
-@operation_action("send")
+@OperationService
 def operation_send(context: ActionContext, *, vendor: str = "", sent_on: dt.date | None = None) -> dict:
     operation = context.operation
-    if operation.kind != StepKind.OUTSIDE:
-        raise Conflict(f"{operation} is done in house; only outside processing is sent.", code="wrong_state")
     operation.vendor = vendor.strip() or operation.vendor
     operation.sent_on = sent_on or timezone.localdate()
     operation.status = OperationStatus.SENT
     return {"vendor": operation.vendor, "sent_on": operation.sent_on.isoformat()}
 
 
-@operation_action("receive")
+@OperationService
 def operation_receive(context: ActionContext, *, quantity: int, certificate_number: str) -> dict:
     operation = context.operation
     if quantity <= 0:
@@ -309,37 +312,15 @@ def operation_receive(context: ActionContext, *, quantity: int, certificate_numb
     return {"quantity": quantity, "certificate_number": operation.vendor_certificate_number}
 
 
-@transaction.atomic
-def operation_production_gate_set(*, operation_id: int, user: User, open_gate: bool) -> JobOperation:
-    """Called by inspection when the first article of an operation waiting for it is approved (the gate
-    opens) or rejected (it stays closed and the operation goes back to setup for a new first piece)."""
-    require_perm(user, "inspection.approve_firstarticlereport")
-    _, operation = lock_machine_and_operation(operation_id=operation_id)
-    waiting = OperationStatus.FIRST_ARTICLE
-    if operation.status != waiting and operation.resume_status != waiting:
-        raise Conflict(f"Operation {operation} is not waiting for a first article.", code="wrong_state")
+@OperationService
+def operation_production_gate_set(context: ActionContext, *, open_gate: bool) -> dict:
+    """Called by inspection when the first article of an operation waiting for it is approved (the gate opens)
+    or rejected (it stays closed and the operation goes back to setup for a new first piece)."""
+    operation = context.operation
     operation.production_gate_open = open_gate
     if not open_gate:
-        if operation.status == waiting:
+        if operation.status == OperationStatus.FIRST_ARTICLE:
             operation.status = OperationStatus.SETUP
-        else:
+        else:  # paused or held while waiting: it goes back to setup from there
             operation.resume_status = OperationStatus.SETUP
-    operation._history_user = user
-    operation.save()
-    return operation
-
-
-# The action services by name, for the API's and the terminal's one dispatcher each.
-OPERATION_SERVICES: dict[str, Callable[..., JobOperation]] = {
-    "start_setup": operation_start_setup,
-    "first_piece": operation_first_piece,
-    "start_run": operation_start_run,
-    "report": operation_report,
-    "pause": operation_pause,
-    "resume": operation_resume,
-    "complete": operation_complete,
-    "hold": operation_hold,
-    "release_hold": operation_release_hold,
-    "send": operation_send,
-    "receive": operation_receive,
-}
+    return {"open": open_gate}

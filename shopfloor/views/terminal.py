@@ -1,6 +1,7 @@
 """The operator terminal: a station of one or more machines, their work, one big button per action."""
 
 import uuid
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,22 +17,20 @@ from rest_framework.exceptions import ValidationError as InputError
 from core.api.errors import django_validation_fields
 from core.cache import cache_get, cache_set
 from core.errors import ApplicationError
-from jobs.api.serializers import action_arguments
-from jobs.choices import OperationStatus
+from jobs.actions import OperationAction, action_on_floor, actions_offered
+from jobs.inputs import refusal
 from jobs.models import JobOperation, ScrapReason
 from jobs.selectors import (
     Stamp,
     dispatch_list_brief,
     dispatch_version,
     machine_current_stamp,
-    operation_actions,
     operation_detail,
     operation_detail_list,
     operation_minutes_worked,
     operation_stamp,
     with_quantities,
 )
-from jobs.services.operations import OPERATION_SERVICES
 from machines.models import DowntimeReason, Machine
 from machines.selectors import machine_list
 from shopfloor.travelers import parse_scan_code
@@ -41,6 +40,7 @@ DISPATCH_LENGTH = 12
 DISPATCH_CACHE_SECONDS = 60
 REASONS_CACHE_SECONDS = 60
 OPERATION_CACHE_SECONDS = 60
+ACTION_TEMPLATES = ("shopfloor/partials/terminal_actions/{}.html", "shopfloor/partials/terminal_actions/_button.html")
 
 
 def _station_ids(request) -> list[int]:
@@ -78,12 +78,25 @@ def terminal_context(request, machine: Machine, operation: JobOperation | None, 
     }
     if operation is not None:
         context |= {
-            "actions": operation_actions(operation, request.user),
+            "actions": [ActionButton.of(action) for action in actions_offered(operation, request.user)],
             "worked": operation_minutes_worked(operation, now=now),
             "remaining": max(operation.job.quantity - operation.good_quantity - operation.scrap_quantity, 0),
             **_reasons(),
         }
     return context
+
+
+@dataclass(frozen=True)
+class ActionButton:
+    """An action as the panel draws it: with its own template where it asks for input, else a plain button."""
+
+    name: str
+    label: str
+    templates: tuple[str, ...]
+
+    @classmethod
+    def of(cls, action: OperationAction) -> "ActionButton":
+        return cls(action.name, action.label, tuple(template.format(action.name) for template in ACTION_TEMPLATES))
 
 
 def _reasons() -> dict[str, list]:
@@ -185,34 +198,30 @@ def _refusal(exc: Exception) -> tuple[ApplicationError, dict]:
     """A refusal or bad input as one message and its field errors, for the panel to show."""
     if isinstance(exc, ApplicationError):
         return exc, ({exc.field: [exc.message]} if exc.field else {})
-    if isinstance(exc, InputError):
-        fields = {name: [str(text) for text in texts] for name, texts in exc.detail.items()}
-    else:
-        fields = django_validation_fields(exc)
-    name, texts = next(iter(fields.items()))
-    return ApplicationError(texts[0], field=name), fields
+    return refusal(exc.detail if isinstance(exc, InputError) else django_validation_fields(exc))
 
 
 @require_POST
 def terminal_action(request, machine_id: int, operation_id: int, action: str):
     machine = get_object_or_404(Machine, pk=machine_id, active=True)
-    if action not in OPERATION_SERVICES:
+    performed = action_on_floor(action)
+    if performed is None:
         raise Http404("Unknown action.")
     data = request.POST.copy()
-    if action == "start_setup":
-        data["machine"] = str(machine.pk)
+    data["machine"] = str(machine.pk)  # an action that asks for a machine is done on this one
+    started = timezone.now()
     try:
-        operation = OPERATION_SERVICES[action](
+        operation = performed.service(
             operation_id=operation_id, user=request.user, terminal=f"terminal {machine.code}",
-            idempotency_key=request.POST.get("nonce"), **action_arguments(action, data),
+            idempotency_key=request.POST.get("nonce"), **performed.arguments(data),
         )
     except (ApplicationError, InputError, DjangoValidationError) as exc:
         error, fields = _refusal(exc)
         context = terminal_context(request, machine, _operation(_stamp(operation_id), machine), error, fields)
         return render(request, "shopfloor/partials/terminal_panel.html", context, status=error.status)
-    # Every action but a report changes the operation's status, and so, mostly, its machine's state; a report
-    # does when it finishes the operation.
-    station_changed = action != "report" or operation.status == OperationStatus.DONE
+    # An action that changes the operation (its status, and mostly its machine's state with it) saves its row; a
+    # report that does not finish it leaves the row alone, and the station's tabs as they are.
+    station_changed = operation.updated_at >= started
     response = render(request, "shopfloor/partials/terminal_panel.html",
                       terminal_context(request, machine, _operation(_stamp(operation_id), machine),
                                        station_changed=station_changed))
