@@ -155,18 +155,6 @@ class ScheduleRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ScheduleRunInput(serializers.Serializer):
-    """Ranges are the service's to check, so that the page and the API refuse alike."""
-
-    time_limit = serializers.IntegerField(required=False, help_text="Seconds the solver may use (1-3600).")
-    solver = serializers.CharField(required=False, help_text="auto (default), fifo, edd, atcs, cpsat, lns.")
-    horizon_days = serializers.IntegerField(required=False, help_text="Days of calendar to plan into (1-365).")
-    weights = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
-                                    help_text="[tardiness, changeover, makespan]; omitted: in that order.")
-    base_run = serializers.IntegerField(required=False, allow_null=True, source="base_run_id",
-                                        help_text="Keep the locked entries of this run (default: the published).")
-
-
 class ScheduleEntrySerializer(serializers.ModelSerializer):
     job = serializers.CharField(source="operation.job.number", read_only=True)
     operation_number = serializers.IntegerField(source="operation.operation_number", read_only=True)

@@ -12,6 +12,7 @@ from core.api.viewsets import RecordViewSet
 from jobs.actions import ACTIONS
 from jobs.api import serializers
 from jobs.filters import JobFilterSet, OperationFilterSet
+from jobs.inputs import ScheduleRunInput
 from jobs.models import (
     Customer,
     JobOperation,
@@ -205,11 +206,11 @@ class ScheduleRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return [IsAuthenticated()]  # the services check run_schedule / publish_schedule
         return super().get_permissions()
 
-    @extend_schema(request=serializers.ScheduleRunInput, responses={202: serializers.ScheduleRunSerializer})
+    @extend_schema(request=ScheduleRunInput, responses={202: serializers.ScheduleRunSerializer})
     def create(self, request):
-        data = serializers.ScheduleRunInput(data=request.data)
+        data = ScheduleRunInput(data=request.data)
         data.is_valid(raise_exception=True)
-        run = schedule_run_request(user=request.user, **data.validated_data)
+        run = schedule_run_request(user=request.user, **data.arguments())
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None)

@@ -2,6 +2,7 @@
 side (executing a run) is in schedule_execution, which only jobs.tasks imports."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -12,52 +13,21 @@ from core.permissions import require_perm
 from jobs.choices import ScheduleRunStatus
 from jobs.models import JobOperationMachine, ScheduleEntry, ScheduleRun
 from jobs.schedule_problem import DEFAULT_HORIZON_DAYS, mode_minutes
-from jobs.scheduling.engine import SOLVERS
 from jobs.tasks import schedule_run_execute_task
 
-SCHEDULE_MAX_SECONDS = 3600
 
-
-def _schedule_parameters(*, time_limit, solver, horizon_days, weights, base_run_id) -> dict:
-    errors = []
-    try:
-        time_limit = int(time_limit)
-        if not 1 <= time_limit <= SCHEDULE_MAX_SECONDS:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors.append(("time_limit", f"Give the time limit in whole seconds, 1 to {SCHEDULE_MAX_SECONDS}."))
-    if solver not in SOLVERS:
-        errors.append(("solver", f"Choose a solver among {', '.join(SOLVERS)}."))
-    try:
-        horizon_days = int(horizon_days)
-        if not 1 <= horizon_days <= 365:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors.append(("horizon_days", "Give the horizon in whole days, 1 to 365."))
-    if weights is not None:
-        try:
-            weights = [int(w) for w in weights]
-            if len(weights) != 3 or min(weights) < 0 or not any(weights):
-                raise ValueError
-        except (TypeError, ValueError):
-            errors.append(("weights", "Give three whole weights ≥ 0 (tardiness, changeover, makespan), not all 0."))
+def schedule_run_request(*, user: User, time_limit: int = 30, solver: str = "auto",
+                         horizon_days: int = DEFAULT_HORIZON_DAYS, weights: Sequence[int] | None = None,
+                         base_run_id: int | None = None) -> ScheduleRun:
+    """Queue a run of the scheduler (its parameters parsed by jobs.inputs.ScheduleRunInput); the worker picks it
+    up once this transaction commits. One run at a time: a second request while one is queued or running is
+    refused."""
+    require_perm(user, "jobs.run_schedule")
     if base_run_id is not None and not ScheduleRun.objects.filter(
             pk=base_run_id, status=ScheduleRunStatus.SUCCEEDED).exists():
-        errors.append(("base_run", f"Run {base_run_id} is not a finished run to start from."))
-    if errors:
-        field, message = errors[0]
-        raise ApplicationError(message, field=field)
-    return {"time_limit": time_limit, "solver": solver, "horizon_days": horizon_days, "weights": weights,
-            "base_run": base_run_id}
-
-
-def schedule_run_request(*, user: User, time_limit=30, solver: str = "auto", horizon_days=DEFAULT_HORIZON_DAYS,
-                         weights=None, base_run_id: int | None = None) -> ScheduleRun:
-    """Queue a run of the scheduler; the worker picks it up once this transaction commits.
-    One run at a time: a second request while one is queued or running is refused."""
-    require_perm(user, "jobs.run_schedule")
-    parameters = _schedule_parameters(time_limit=time_limit, solver=solver, horizon_days=horizon_days,
-                                      weights=weights, base_run_id=base_run_id)
+        raise ApplicationError(f"Run {base_run_id} is not a finished run to start from.", field="base_run")
+    parameters = {"time_limit": time_limit, "solver": solver, "horizon_days": horizon_days,
+                  "weights": list(weights) if weights is not None else None, "base_run": base_run_id}
     try:
         with transaction.atomic():
             busy = ScheduleRun.objects.filter(status__in=ScheduleRunStatus.unfinished()).first()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, Forbidden
 from jobs.choices import MaterialStatus, ScheduleRunStatus, StepKind
+from jobs.inputs import ScheduleRunInput
 from jobs.models import ScheduleEntry, ScheduleRun
 from jobs.schedule_problem import schedule_problem_build
 from jobs.scheduling.problem import ProblemError
@@ -158,12 +159,11 @@ def test_changeover_rules_size_the_changeover_from_the_machines_current_setup(sh
 def test_one_run_at_a_time_and_parameters_checked(shop, planner, operator):
     with pytest.raises(Forbidden):
         schedule_run_request(user=operator)
+    parsed = ScheduleRunInput(data={"time_limit": "soon", "weights": [0, 0, 0]})  # what the page and the API read
+    assert not parsed.is_valid() and parsed.errors.keys() == {"time_limit", "weights"}
     with pytest.raises(ApplicationError) as bad:
-        schedule_run_request(user=planner, time_limit="soon")
-    assert bad.value.field == "time_limit"
-    with pytest.raises(ApplicationError) as bad:
-        schedule_run_request(user=planner, weights=[0, 0, 0])
-    assert bad.value.field == "weights"
+        schedule_run_request(user=planner, base_run_id=987654)
+    assert bad.value.field == "base_run"
     first = schedule_run_request(user=planner)
     with pytest.raises(Conflict, match=f"Run {first.pk}"):
         schedule_run_request(user=planner)

@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 
 from core.errors import ApplicationError
 from jobs.choices import ScheduleRunStatus
+from jobs.inputs import ScheduleRunInput, refusal
 from jobs.models import ScheduleEntry, ScheduleRun
 from jobs.scheduling.engine import SOLVERS
 from jobs.selectors import schedule_entry_list, schedule_run_list
@@ -43,7 +44,6 @@ SOLVER_LABELS = {
     "atcs": "ATCS heuristic (fast)", "cpsat": "CP-SAT model", "lns": "Large-neighbourhood search",
     "pfsp": "Flow-shop permutation search",
 }
-WEIGHT_FIELDS = ("weight_tardiness", "weight_changeover", "weight_makespan")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -267,7 +267,7 @@ def _form_values(data=None) -> dict:
         "time_limit": data.get("time_limit", "30"),
         "solver": data.get("solver", "auto"),
         "horizon_days": data.get("horizon_days", "42"),
-        "weights": [data.get(name, "") for name in WEIGHT_FIELDS],
+        "weights": [data.get(name, "") for name in ScheduleRunInput.BOARD_WEIGHTS],
         "base_run": data.get("base_run", ""),
     }
 
@@ -366,15 +366,11 @@ def planning_run_request(request):
     _require_reader(request.user)
     data = request.POST
     from_run = data.get("origin") == "run"
-    weights = [data.get(name, "").strip() for name in WEIGHT_FIELDS]
+    form = ScheduleRunInput.from_form(data)
     try:
-        base_run_id = _optional_id(data.get("base_run", ""), field_name="base_run",
-                                   message="Choose a run to start from.")
-        run = schedule_run_request(
-            user=request.user, time_limit=data.get("time_limit", "30").strip(), solver=data.get("solver", "auto"),
-            horizon_days=data.get("horizon_days", "42").strip(), weights=weights if any(weights) else None,
-            base_run_id=base_run_id,
-        )
+        if not form.is_valid():
+            raise refusal(form.errors)[0]
+        run = schedule_run_request(user=request.user, **form.arguments())
     except ApplicationError as error:
         if from_run and (data.get("base_run") or "").isdigit():
             return _run_answer(request, int(data["base_run"]), error=error)
