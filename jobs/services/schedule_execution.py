@@ -26,7 +26,7 @@ class _Heartbeat(threading.Thread):
     (asked by a planner, or the run marked failed by the stale check) without waiting for the
     solver to find a better schedule."""
 
-    def __init__(self, run_id: int, time_limit: int):
+    def __init__(self, run_id: int, time_limit: int) -> None:
         super().__init__(daemon=True)
         self.run_id, self.time_limit = run_id, time_limit
         self.started = time.monotonic()
