@@ -28,19 +28,16 @@ leaves here always passes the validator.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from ..instance import Instance, Schedule
 from .dispatch import decode_sequences
+from .runner import Cancel, Progress, SubResult, run_model
 
-# called with (elapsed seconds, (weighted tardiness, changeover minutes, makespan), CP-SAT bound)
-Progress = Callable[[float, tuple[int, int, int], float], None]
-Cancel = Callable[[], bool]
 SAFE = 2**61
 
 
@@ -52,18 +49,6 @@ class Slot:
     prev_class: int  # setup class mounted before the first free operation
     next_op: int = -1  # frozen operation right after the slot (-1: none)
     next_start: int = 0
-
-
-@dataclass
-class SubResult:
-    schedule: Schedule | None
-    status: str
-    objective: float | None = None
-    bound: float | None = None
-    first_solution_seconds: float | None = None
-    solutions: int = 0
-    wall: float = 0.0
-    stats: dict = field(default_factory=dict)
 
 
 def objective_scales(
@@ -600,64 +585,24 @@ class CpSub:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         t0: float | None = None,
-        extra: dict | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> SubResult:
-        solver = cp_model.CpSolver()
-        p = solver.parameters
-        p.max_time_in_seconds = max(0.05, time_limit)
-        p.num_workers = max(1, workers)
-        p.random_seed = seed
-        p.log_search_progress = False
-        for key, value in (extra or {}).items():
-            setattr(p, key, value)
-        t0 = time.monotonic() if t0 is None else t0
-        started = time.monotonic()
-        state = {"first": None, "n": 0}
-        sub = self
-
-        class _Cb(cp_model.CpSolverSolutionCallback):
-            def on_solution_callback(cb) -> None:  # noqa: N805
-                state["n"] += 1
-                if state["first"] is None:
-                    state["first"] = time.monotonic() - t0
-                if progress is not None:
-                    figures = tuple(e if isinstance(e, int) else cb.value(e) for e in (sub.tard_expr, sub.chg_sum))
-                    figures += (cb.value(sub.cmax),)
-                    progress(time.monotonic() - t0, figures, cb.best_objective_bound)
-                if cancel is not None and cancel():
-                    cb.stop_search()
-
-        stop = threading.Event()
-        watcher = None
-        if cancel is not None:
-
-            def watch() -> None:
-                while not stop.wait(0.1):
-                    if cancel():
-                        solver.stop_search()
-                        return
-
-            watcher = threading.Thread(target=watch, daemon=True)
-            watcher.start()
-        try:
-            status = solver.solve(self.model, _Cb())
-        finally:
-            stop.set()
-            if watcher is not None:
-                watcher.join()
-        wall = time.monotonic() - started
-        name = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return SubResult(None, name, wall=wall)
-        return SubResult(
-            self._extract(solver),
-            name,
-            solver.objective_value,
-            solver.best_objective_bound,
-            state["first"],
-            state["n"],
-            wall,
+        return run_model(
+            self.model,
+            self._extract,
+            self._figures,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            progress=progress,
+            cancel=cancel,
+            t0=t0,
+            extra=extra,
         )
+
+    def _figures(self, cb: cp_model.CpSolverSolutionCallback) -> tuple[int, int, int]:
+        tard, chg = (e if isinstance(e, int) else cb.value(e) for e in (self.tard_expr, self.chg_sum))
+        return tard, chg, cb.value(self.cmax)
 
     def _extract(self, solver: cp_model.CpSolver) -> Schedule:
         inst = self.inst

@@ -20,22 +20,19 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
 from ..instance import Instance, Schedule
-from .cpsat import SubResult
 from .dispatch import decode_sequences
+from .runner import Cancel, Progress, SubResult, run_model
 
 LNS_WORKERS = 4  # threads per LNS sub-solve
 STEP_LIMIT = 2.0  # seconds per LNS sub-solve
 SECONDARY = False  # LNS sub-problems: total completion time as tie-breaker
 FULL_SHARE = 0.05  # share of the time for the whole model before the LNS (a bound, and the easy instances)
-Progress = Callable[[float, tuple[int, int, int], float], None]
-Cancel = Callable[[], bool]
 
 
 def is_pure_fjsp(inst: Instance) -> bool:
@@ -190,58 +187,19 @@ class LeanModel:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         t0: float | None = None,
-        extra: dict | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> SubResult:
-        solver = cp_model.CpSolver()
-        p = solver.parameters
-        p.max_time_in_seconds = max(0.05, time_limit)
-        p.num_workers = max(1, workers)
-        p.random_seed = seed
-        for key, value in (extra or {}).items():
-            setattr(p, key, value)
-        t0 = time.monotonic() if t0 is None else t0
-        started = time.monotonic()
-        state = {"first": None, "n": 0}
-        lean = self
-
-        class _Cb(cp_model.CpSolverSolutionCallback):
-            def on_solution_callback(cb) -> None:  # noqa: N805
-                state["n"] += 1
-                if state["first"] is None:
-                    state["first"] = time.monotonic() - t0
-                if progress is not None:
-                    progress(time.monotonic() - t0, (0, 0, cb.value(lean.cmax)), cb.best_objective_bound)
-
-        stop = threading.Event()
-        watcher = None
-        if cancel is not None:
-
-            def watch() -> None:
-                while not stop.wait(0.1):
-                    if cancel():
-                        solver.stop_search()
-                        return
-
-            watcher = threading.Thread(target=watch, daemon=True)
-            watcher.start()
-        try:
-            status = solver.solve(self.model, _Cb())
-        finally:
-            stop.set()
-            if watcher is not None:
-                watcher.join()
-        wall = time.monotonic() - started
-        name = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return SubResult(None, name, wall=wall)
-        return SubResult(
-            self.extract(solver),
-            name,
-            solver.objective_value,
-            solver.best_objective_bound,
-            state["first"],
-            state["n"],
-            wall,
+        return run_model(
+            self.model,
+            self.extract,
+            lambda cb: (0, 0, cb.value(self.cmax)),
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            progress=progress,
+            cancel=cancel,
+            t0=t0,
+            extra=extra,
         )
 
 

@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 
 from ..instance import Instance, Schedule
-from .cpsat import Cancel, CpSub, Slot
+from .cpsat import CpSub, Slot
+from .runner import Cancel
 
 # small sub-problems: skip the expensive presolve steps, the hint is complete and feasible
 SUB_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0}
