@@ -18,6 +18,7 @@ from jobs.models import (
     ScheduleRun,
     ScrapReason,
 )
+from jobs.scheduling.engine import AUTO, SOLVERS
 from machines.models import DowntimeReason, Machine
 
 STAMPS = ["created_at", "updated_at"]
@@ -225,7 +226,7 @@ class ScheduleRunInput(serializers.Serializer):
     """Ranges are the service's to check, so that the page and the API refuse alike."""
 
     time_limit = serializers.IntegerField(required=False, help_text="Seconds the solver may use (1-3600).")
-    solver = serializers.CharField(required=False, help_text="auto (default), fifo, edd, atcs, cpsat, lns.")
+    solver = serializers.CharField(required=False, help_text=f"One of {', '.join(SOLVERS)} (default {AUTO}).")
     horizon_days = serializers.IntegerField(required=False, help_text="Days of calendar to plan into (1-365).")
     weights = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
                                     help_text="[tardiness, changeover, makespan]; omitted: in that order.")

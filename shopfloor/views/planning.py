@@ -38,11 +38,6 @@ from jobs.services import (
 READERS = ("jobs.run_schedule", "jobs.view_reports")  # planners work here; managers read
 RUNS_SHOWN = 30
 POLL = "every 2s"
-SOLVER_LABELS = {
-    "auto": "Automatic (best for the problem)", "fifo": "FIFO (dispatch baseline)", "edd": "EDD (dispatch baseline)",
-    "atcs": "ATCS heuristic (fast)", "cpsat": "CP-SAT model", "lns": "Large-neighbourhood search",
-    "pfsp": "Flow-shop permutation search",
-}
 WEIGHT_FIELDS = ("weight_tardiness", "weight_changeover", "weight_makespan")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -291,7 +286,7 @@ def board_context(request, *, error: ApplicationError | None = None, form_error:
         "error": error,  # a refused cancel or publish
         "form_error": form_error,  # a refused request for a run
         "values": values or _form_values(),
-        "solvers": [(name, SOLVER_LABELS.get(name, name)) for name in SOLVERS],
+        "solvers": SOLVERS.values(),
         "base_runs": [view.run for view in runs if view.run.status == ScheduleRunStatus.SUCCEEDED],
         "poll": POLL,
     }
