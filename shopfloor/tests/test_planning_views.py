@@ -15,7 +15,7 @@ from jobs.models import ScheduleEntry, ScheduleRun
 from jobs.scheduling.engine import SOLVERS
 from jobs.services import job_release, schedule_run_execute, schedule_run_request
 from machines.models import ShiftWindow
-from shopfloor.views.planning import due_end, job_hue
+from shopfloor.gantt import due_end, job_hue
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
