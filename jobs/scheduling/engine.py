@@ -215,7 +215,7 @@ def _run_cpsat(search: Search) -> None:
     if search.cancelled():
         return
 
-    def report(elapsed: float, figures: tuple[int, int, int], bound: float) -> None:
+    def report(elapsed: float, figures: tuple[int, int, int], bound: float | None) -> None:
         wt, chg, cmax = figures
         # with weights the CP objective is the same weighted sum, so its bound applies
         search.report(

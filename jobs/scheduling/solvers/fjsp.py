@@ -98,10 +98,10 @@ class LeanModel:
         self.lb = lower_bound(inst)
         self.start: list[cp_model.IntVar] = []
         self.end: list[cp_model.IntVar] = []
-        self.pres: list[list[tuple[int, object]]] = []
-        per_machine: list[list] = [[] for _ in range(inst.n_machines)]
-        all_ivs = []
-        energy = []
+        self.pres: list[list[tuple[int, cp_model.IntVar | int]]] = []  # (machine, presence literal or 1)
+        per_machine: list[list[cp_model.IntervalVar]] = [[] for _ in range(inst.n_machines)]
+        all_ivs: list[cp_model.IntervalVar] = []
+        energy: list[cp_model.LinearExprT] = []
         for i in range(inst.n):
             lo = head[i]
             hi = max(lo, H - tail[i] - dmin[i])
@@ -113,7 +113,7 @@ class LeanModel:
             en = md.new_int_var(lo + min(durs), max(lo + min(durs), H - tail[i]), f"e{i}")
             self.start.append(st)
             self.end.append(en)
-            lits = []
+            lits: list[tuple[int, cp_model.IntVar | int]] = []
             if len(modes) == 1:
                 k, s, r = modes[0]
                 per_machine[k].append(md.new_interval_var(st, s + r, en, f"iv{i}"))
@@ -158,9 +158,9 @@ class LeanModel:
         for i in range(inst.n):
             md.add_hint(self.start[i], hint.start[i])
             md.add_hint(self.end[i], hint.end[i])
-            for k, lit in self.pres[i]:
-                if not isinstance(lit, int):
-                    md.add_hint(lit, hint.machine[i] == k)
+            for k, present in self.pres[i]:
+                if not isinstance(present, int):
+                    md.add_hint(present, hint.machine[i] == k)
         self.hint = hint
 
     def extract(self, solver: cp_model.CpSolver) -> Schedule:
@@ -264,7 +264,7 @@ class FjspLns:
         seqs = cur.sequences(inst.n_machines)
         ks = list(range(inst.n_machines))
         rng.shuffle(ks)
-        free: set[int] = set()
+        free = set()
         for k in ks:
             if len(free) >= size:
                 break
@@ -274,7 +274,7 @@ class FjspLns:
     def step(self, time_limit: float) -> bool:
         inst, cur = self.inst, self.cur
         free = self.neighbourhood()
-        chains = []
+        chains: list[tuple[int, int]] = []
         for seq in cur.sequences(inst.n_machines):
             kept = [i for i in seq if i not in free]
             chains.extend(zip(kept, kept[1:], strict=False))

@@ -60,7 +60,7 @@ class WindowLns:
             if heavy:
                 return max(rng.sample(heavy, min(4, len(heavy))), key=lambda i: sched.changeover[i])
         if roll < 0.75:
-            late = []
+            late: list[int] = []
             for j, ops in enumerate(inst.job_ops):
                 due = inst.due[j]
                 if due is not None and ops and max(sched.end[i] for i in ops) > due:

@@ -13,8 +13,8 @@ from ortools.sat.python import cp_model
 
 from ..instance import Schedule
 
-# called with (elapsed seconds, (weighted tardiness, changeover minutes, makespan), CP-SAT bound)
-Progress = Callable[[float, tuple[int, int, int], float], None]
+# called with (elapsed seconds, (weighted tardiness, changeover minutes, makespan), a bound or None)
+Progress = Callable[[float, tuple[int, int, int], float | None], None]
 Cancel = Callable[[], bool]
 CANCEL_POLL = 0.1  # seconds between two looks at ``cancel()`` while CP-SAT searches
 
