@@ -330,15 +330,16 @@ SOLVERS: Mapping[str, Solver] = MappingProxyType(
             Solver(
                 "cpsat",
                 "CP-SAT model",
-                f"any other problem up to {FULL_MODEL_MAX_OPS} operations and {FULL_MODEL_MAX_ARCS:,} changeover arcs",
+                f"up to {FULL_MODEL_MAX_OPS} operations and {FULL_MODEL_MAX_ARCS:,} changeover arcs, "
+                "unless fjsp or pfsp fits",
                 lambda t: t.flow_shop is None and t.small and not t.pure_fjsp,
                 _run_cpsat,
             ),
             Solver(
                 "fjsp",
                 "Flexible job shop model (makespan only)",
-                "a pure-makespan flexible job shop of that size (no changeovers, calendars, fixtures, fixed "
-                "operations or weighted due dates)",
+                f"a pure-makespan flexible job shop (no changeovers, calendars, fixtures, fixed operations or "
+                f"weighted due dates) of up to {FULL_MODEL_MAX_OPS} operations",
                 lambda t: t.flow_shop is None and t.small and t.pure_fjsp,
                 _run_fjsp,
             ),
