@@ -1,13 +1,14 @@
 """The cache as pages use it: an optimisation only, so a cache that is down (Redis) costs speed, never a page."""
 
 import logging
+from typing import Any
 
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
 
-def cache_get(key: str):
+def cache_get(key: str) -> Any:  # whatever was cached
     """The cached value, or None when there is none or the cache cannot be reached."""
     try:
         return cache.get(key)
@@ -16,7 +17,7 @@ def cache_get(key: str):
         return None
 
 
-def cache_set(key: str, value, seconds: int) -> None:
+def cache_set(key: str, value: object, seconds: int) -> None:
     try:
         cache.set(key, value, seconds)
     except Exception:

@@ -1,10 +1,11 @@
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict
 from core.models import IdempotencyKey
 
 
-def idempotency_claim(*, key: str | None, user, action: str, target_id: int) -> bool:
+def idempotency_claim(*, key: str | None, user: User, action: str, target_id: int) -> bool:
     """Claim `key` inside the caller's transaction. True when the same request was applied already:
     the caller then returns the current record without applying anything. A concurrent duplicate
     waits on the unique index until the first commits, then sees the key; if the first rolls back,

@@ -2,7 +2,7 @@
 
 from fnmatch import fnmatch
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 
 DOMAIN_APPS = ("machines", "jobs", "inspection")
 
@@ -60,7 +60,7 @@ def roles_sync() -> None:
         group.permissions.set(role_permissions(role))
 
 
-def user_roles(user) -> list[str]:
+def user_roles(user: User | AnonymousUser) -> list[str]:
     if not user.is_authenticated:
         return []
     names = {group.name for group in user.groups.all()}

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from core.errors import ApplicationError
 from jobs.models import ScrapReason
-from jobs.scheduling.engine import SOLVERS
+from jobs.scheduling.engine import AUTO, SOLVERS
 from machines.models import DowntimeReason, Machine
 
 SCHEDULE_MAX_SECONDS = 3600
@@ -99,7 +99,8 @@ class ScheduleRunInput(Input):
         required=False, min_value=1, max_value=SCHEDULE_MAX_SECONDS, help_text="Seconds the solver may use (1-3600).",
         error_messages=_says(f"Give the time limit in whole seconds, 1 to {SCHEDULE_MAX_SECONDS}."))
     solver = serializers.ChoiceField(
-        choices=SOLVERS, required=False, help_text="auto (default): the best for the problem.",
+        choices=[(s.name, s.label) for s in SOLVERS.values()], required=False,
+        help_text=f"One of {', '.join(SOLVERS)} (default {AUTO}: the best for the problem).",
         error_messages=_says(f"Choose a solver among {', '.join(SOLVERS)}."))
     horizon_days = serializers.IntegerField(
         required=False, min_value=1, max_value=365, help_text="Days of calendar to plan into (1-365).",

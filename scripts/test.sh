@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: installs what is missing, starts a throwaway PostgreSQL and Redis on loopback,
-# runs ruff, Django's checks and the whole pytest suite, and stops what it started even on failure.
+# runs ruff, mypy, Django's checks and the whole pytest suite, and stops what it started even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -49,6 +49,8 @@ export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API beside Django's l
 
 echo "== ruff"
 "$VENV/bin/ruff" check .
+echo "== mypy"
+"$VENV/bin/python" scripts/mypy_baseline.py
 echo "== manage.py check"
 "$VENV/bin/python" manage.py check
 echo "== makemigrations --check"

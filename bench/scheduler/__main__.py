@@ -2,9 +2,9 @@
 
 FILE is a benchmark instance (format recognised from its folder: ``fjsp/``, ``sdst-pfsp/``,
 ``jsp/``) or a JSON problem (``bench/scheduler/shop/*.json``). ``--solver`` takes one of
-ours (``auto``, ``cpsat``, ``fjsp``, ``lns``, ``pfsp``, ``atcs``, ``edd``, ``fifo``) or ``pyjobshop``
-(the peer); give it several times, or comma-separated, to run them side by side. Benchmark
-instances are solved for makespan; JSON problems with their own objective.
+ours (a name in ``jobs.scheduling.engine.SOLVERS``) or ``pyjobshop`` (the peer); give it several
+times, or comma-separated, to run them side by side. Benchmark instances are solved for makespan;
+JSON problems with their own objective.
 
 Prints a table; ``--json OUT`` writes a list with one object per instance and solver:
 ``instance, solver, makespan, best_known, gap_pct, seconds, first_solution_seconds,
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", help="instance files (fjsp/, sdst-pfsp/, jsp/ folders, or .json)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance and solver")
     parser.add_argument("--workers", type=int, default=8, help="CP-SAT workers (and search processes)")
-    parser.add_argument("--solver", action="append", help="solver(s): " + ", ".join(SOLVERS + PEERS))
+    parser.add_argument("--solver", action="append", help="solver(s): " + ", ".join([*SOLVERS, *PEERS]))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", dest="json_out", help="write the results as a JSON list here")
     parser.add_argument(
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give at least one instance file")
     solvers = [s for spec in (args.solver or ["auto", "pyjobshop"]) for s in spec.split(",") if s]
     for s in solvers:
-        if s not in SOLVERS + PEERS:
+        if s not in SOLVERS and s not in PEERS:
             parser.error(f"unknown solver {s!r}")
     rows = []
     for path in args.files:

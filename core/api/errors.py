@@ -1,5 +1,7 @@
 """One error format for the whole API: {"error": {"code", "message", "fields"}}."""
 
+from typing import Any
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,7 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import ApplicationError
 
 
-def error_response(*, code: str, message: str, http_status: int, fields: dict | None = None) -> Response:
+def error_response(*, code: str, message: str, http_status: int, fields: dict[str, Any] | None = None) -> Response:
     return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=http_status)
 
 
@@ -26,7 +28,7 @@ def django_validation_fields(exc: DjangoValidationError) -> dict[str, list[str]]
     return {"non_field_errors": exc.messages}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -1,4 +1,6 @@
+from django.contrib.auth.models import User
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,6 +12,7 @@ class MeView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         user = request.user
+        assert isinstance(user, User)  # IsAuthenticated lets only signed-in users in
         return Response({"username": user.username, "name": user.get_full_name(), "roles": user_roles(user)})

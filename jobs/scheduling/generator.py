@@ -12,6 +12,7 @@ same problem.
 from __future__ import annotations
 
 import random
+from typing import TypedDict
 
 from .problem import (
     ChangeoverRule,
@@ -28,8 +29,21 @@ from .problem import (
 DAY = 24 * 60
 WEEK = 7 * DAY
 
-# work center: (share of machines, fixtures, tool kits, lights-out nights, rules)
-WORK_CENTERS: dict[str, dict] = {
+
+class WorkCenterSpec(TypedDict):
+    """A generated work center: its share of the machines, fixtures, tool kits, whether it runs
+    lights-out at night, and its changeover minutes (any fixture, within a fixture family, tool kit)."""
+
+    share: float
+    fixtures: int
+    kits: int
+    night: bool
+    fixture: int
+    family: int
+    tool_kit: int
+
+
+WORK_CENTERS: dict[str, WorkCenterSpec] = {
     "3AX": {"share": 0.30, "fixtures": 10, "kits": 5, "night": True, "fixture": 60, "family": 25, "tool_kit": 30},
     "5AX": {"share": 0.20, "fixtures": 8, "kits": 4, "night": True, "fixture": 90, "family": 35, "tool_kit": 40},
     "LATHE": {"share": 0.25, "fixtures": 6, "kits": 4, "night": True, "fixture": 45, "family": 20, "tool_kit": 30},

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .calendars import Calendar
 from .changeovers import ChangeoverRules
-from .problem import Assignment, Figures, Objective, Problem, ProblemError, Setup, Solution
+from .problem import Assignment, Figures, Machine, Objective, Problem, ProblemError, Setup, Solution
 
 
 @dataclass
@@ -111,13 +111,13 @@ class Instance:
             self.release.append(max(op.release, job.release))
             self.wait_after.append(op.wait_after)
             if op.fixed is not None:
-                k = self.machine_index.get(op.fixed.machine)
-                if k is None or k not in seen:
+                fixed_on = self.machine_index.get(op.fixed.machine)
+                if fixed_on is None or fixed_on not in seen:
                     raise ProblemError(
                         f"operation {op.id!r} is fixed on {op.fixed.machine!r}, "
                         "which is not one of its eligible machines"
                     )
-                self.fixed.append((k, op.fixed.start))
+                self.fixed.append((fixed_on, op.fixed.start))
             else:
                 self.fixed.append(None)
             self.op_class.append(setup_classes.setdefault(op.setup, len(setup_classes)))
@@ -182,7 +182,7 @@ class Instance:
             raise ProblemError("the problem has no machine")
 
     @staticmethod
-    def _calendar(machine, runs_resume: bool) -> Calendar:
+    def _calendar(machine: Machine, runs_resume: bool) -> Calendar:
         if machine.windows is not None:
             for w in machine.windows:
                 if w.end < w.start:
@@ -218,6 +218,13 @@ class Instance:
             i = next(p for p, _ in self.preds[i] if indegree[p] > 0)
         cycle = path[seen[i] :] + [i]
         return [self.op_ids[k] for k in reversed(cycle)]
+
+    def placement(self, i: int) -> tuple[int, int]:
+        """Where fixed operation ``i`` is: ``(machine, start)``."""
+        fixed = self.fixed[i]
+        if fixed is None:
+            raise ValueError(f"operation {self.op_ids[i]!r} is not fixed")
+        return fixed
 
     # -- durations -------------------------------------------------------------------
     def end_time(self, i: int, k: int, start: int) -> int | None:

@@ -64,7 +64,8 @@ class Setup:
     program: str | None = None
 
     def value(self, attribute: str) -> str | None:
-        return getattr(self, attribute)
+        value: str | None = getattr(self, attribute)
+        return value
 
 
 @dataclass(frozen=True)

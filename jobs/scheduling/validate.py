@@ -128,10 +128,10 @@ def validate(problem: Problem | Instance, solution: Solution) -> list[Violation]
             per_fixture.setdefault(inst.fixture[i], []).append(i)
     for ops in per_fixture.values():
         ops.sort(key=lambda i: (placed[i][1] - placed[i][3], placed[i][2]))
-        for a, b in pairwise(ops):
-            if placed[b][1] - placed[b][3] < placed[a][2]:
-                fixture = inst.problem.operations[a].fixture
-                bad("fixture", b, f"{inst.op_ids[b]} and {inst.op_ids[a]} use fixture {fixture!r} at the same time")
+        for x, y in pairwise(ops):
+            if placed[y][1] - placed[y][3] < placed[x][2]:
+                fixture = inst.problem.operations[x].fixture
+                bad("fixture", y, f"{inst.op_ids[y]} and {inst.op_ids[x]} use fixture {fixture!r} at the same time")
 
     # permutation groups: the same job order on every machine of the group
     for g, group in enumerate(inst.permutation_groups):

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from jobs.choices import ScheduleRunStatus
 from jobs.models import ScheduleEntry, ScheduleRun
+from jobs.scheduling.engine import SOLVERS
 from jobs.services.release import job_release
 from jobs.services.schedule import schedule_run_request
 from jobs.services.schedule_execution import schedule_run_execute
 from machines.models import ShiftWindow
-from shopfloor.views.planning import due_end, job_hue
+from shopfloor.gantt import due_end, job_hue
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +173,16 @@ def test_bad_figures_in_the_run_form_are_refused_next_to_their_field(client, pla
     error = element(response.content.decode(), "div", 'id="run-form-error"')
     assert f'data-field="{field}"' in error and message in text(response.content.decode())
     assert not ScheduleRun.objects.exists()
+
+
+def test_the_solver_picker_offers_each_solver_of_the_engine_by_its_label(client, planner, floor):
+    client.force_login(planner)
+    body = client.get("/planning/").content.decode()
+    picker = re.search(r'<select id="run-solver".*?</select>', body, re.S).group(0)
+    options = re.findall(r'<option value="(\w+)"( selected)?>([^<]+)</option>', picker)
+    assert [(name, label) for name, _, label in options] == [(s.name, s.label) for s in SOLVERS.values()]
+    assert [name for name, selected, _ in options if selected] == ["auto"]
+    assert ("fjsp", "Flexible job shop model (makespan only)") in [(name, label) for name, _, label in options]
 
 
 def test_without_htmx_the_form_redirects_back_with_the_outcome(client, planner, floor):

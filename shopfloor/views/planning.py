@@ -7,9 +7,7 @@ fragment they swap, refusals included (with their 4xx status); plain requests ar
 with the outcome as a message, so the buttons work without JavaScript too."""
 
 import datetime as dt
-import math
-import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -35,25 +33,16 @@ from jobs.services.schedule import (
     schedule_run_publish,
     schedule_run_request,
 )
+from shopfloor.gantt import entry_rows, gantt_build, when
 
 READERS = ("jobs.run_schedule", "jobs.view_reports")  # planners work here; managers read
 RUNS_SHOWN = 30
 POLL = "every 2s"
-SOLVER_LABELS = {
-    "auto": "Automatic (best for the problem)", "fifo": "FIFO (dispatch baseline)", "edd": "EDD (dispatch baseline)",
-    "atcs": "ATCS heuristic (fast)", "cpsat": "CP-SAT model", "lns": "Large-neighbourhood search",
-    "pfsp": "Flow-shop permutation search",
-}
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 def _require_reader(user) -> None:
     if not any(user.has_perm(perm) for perm in READERS):
         raise PermissionDenied("The planner board is for planners and managers.")
-
-
-def _when(moment: dt.datetime) -> str:
-    return f"{timezone.localtime(moment):%a %d %b %H:%M}"
 
 
 # Figures: a run next to the EDD baseline computed on the same problem.
@@ -123,7 +112,7 @@ def run_figures(run: ScheduleRun) -> list[Figure]:
                               _minutes_text(edd["makespan_minutes"]), *saving))
     else:
         def end(minutes: int) -> str:
-            return _when(start + dt.timedelta(minutes=minutes))
+            return when(start + dt.timedelta(minutes=minutes))
         figures.append(Figure("Ends (makespan)", end(mine["makespan_minutes"]), end(edd["makespan_minutes"]), *saving))
     return figures
 
@@ -139,124 +128,6 @@ class RunView:
 def run_view(run: ScheduleRun) -> RunView:
     return RunView(run=run, figures=run_figures(run), unfinished=run.status in ScheduleRunStatus.unfinished(),
                    percent=round(100 * min(max(run.progress, 0), 1)))
-
-
-# The Gantt: one row per machine, positions in percent of the run's span.
-
-@dataclass
-class Block:
-    entry: ScheduleEntry
-    key: str  # "<job number>/<operation number>", as the engine and the terminal's scanner name it
-    left: float
-    width: float
-    changeover_left: float
-    changeover_width: float
-    hue: int
-    late: bool
-    title: str
-
-
-@dataclass
-class GanttRow:
-    machine_code: str
-    blocks: list[Block] = field(default_factory=list)
-
-
-@dataclass
-class Tick:
-    left: float
-    label: str
-
-
-@dataclass
-class Gantt:
-    rows: list[GanttRow]
-    ticks: list[Tick]
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    width_px: int  # about 240 px a day, so that a day's operations can be read; the Gantt scrolls sideways
-
-
-def job_hue(number: str) -> int:
-    """A colour per job that stays the same from run to run and page to page."""
-    return zlib.crc32(number.encode()) % 360
-
-
-def due_end(due_date: dt.date) -> dt.datetime:
-    """Due means by the end of the due date in the shop's time zone (as the problem builder counts it)."""
-    return dt.datetime.combine(due_date + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone())
-
-
-@dataclass
-class EntryRow:
-    entry: ScheduleEntry
-    key: str
-    late: bool
-    due: dt.datetime
-    starts_local: str  # the move form's datetime-local value
-    options: list
-    hue: int
-
-
-def entry_rows(entries: list[ScheduleEntry]) -> list[EntryRow]:
-    rows = []
-    for entry in entries:
-        job = entry.operation.job
-        due = due_end(job.due_date)
-        rows.append(EntryRow(
-            entry=entry, key=f"{job.number}/{entry.operation.operation_number}", late=entry.ends_at > due, due=due,
-            starts_local=f"{timezone.localtime(entry.starts_at):{DATETIME_LOCAL}}",
-            options=[option.machine for option in entry.operation.machine_options.all()],
-            hue=job_hue(job.number),
-        ))
-    return rows
-
-
-def gantt_build(rows: list[EntryRow], starts_at: dt.datetime | None) -> Gantt | None:
-    placed = [row for row in rows if row.entry.machine_id is not None]
-    if not placed:
-        return None
-    first = min(row.entry.starts_at - dt.timedelta(minutes=row.entry.changeover_minutes) for row in placed)
-    start = min(first, starts_at) if starts_at else first
-    end = max(row.entry.ends_at for row in placed)
-    span = max((end - start).total_seconds(), 3600)
-
-    def percent(moment: dt.datetime) -> float:
-        return round(100 * (moment - start).total_seconds() / span, 3)
-
-    machines: dict[int, GanttRow] = {}
-    for row in placed:
-        entry, job, operation = row.entry, row.entry.operation.job, row.entry.operation
-        changeover_start = entry.starts_at - dt.timedelta(minutes=entry.changeover_minutes)
-        part = job.part_revision
-        title = (f"{row.key} {operation.name} · part {part.part.number} rev {part.revision} · {entry.machine.code} · "
-                 f"{_when(entry.starts_at)} – {_when(entry.ends_at)}")
-        if entry.changeover_minutes:
-            title += f" · changeover {entry.changeover_minutes} min from {_when(changeover_start)}"
-        title += f" · due {job.due_date:%a %d %b}"
-        if row.late:
-            title += " · LATE"
-        if entry.locked:
-            title += " · locked"
-        block = Block(entry=entry, key=row.key, left=percent(entry.starts_at),
-                      width=round(percent(entry.ends_at) - percent(entry.starts_at), 3),
-                      changeover_left=percent(changeover_start),
-                      changeover_width=round(percent(entry.starts_at) - percent(changeover_start), 3),
-                      hue=row.hue, late=row.late, title=title)
-        machines.setdefault(entry.machine_id, GanttRow(entry.machine.code)).blocks.append(block)
-
-    # A tick at each local midnight; a label on each while there are few, else on Mondays.
-    tz = timezone.get_current_timezone()
-    days = (timezone.localtime(end).date() - timezone.localtime(start).date()).days
-    step = max(1, math.ceil(days / 90))  # bounded however far a planner moved an entry
-    ticks = [Tick(0, f"{_when(start)}")]
-    day = timezone.localtime(start).date() + dt.timedelta(days=1)
-    while (midnight := dt.datetime.combine(day, dt.time(), tzinfo=tz)) < end:
-        label = f"{day:%a %d %b}" if days <= 16 or (step == 1 and day.weekday() == 0) else ""
-        ticks.append(Tick(percent(midnight), label))
-        day += dt.timedelta(days=step)
-    return Gantt(rows=sorted(machines.values(), key=lambda r: r.machine_code), ticks=ticks, starts_at=start,
-                 ends_at=end, width_px=min(max(900, round(span / 86400 * 240)), 10000))
 
 
 # Contexts and answers.
@@ -291,7 +162,7 @@ def board_context(request, *, error: ApplicationError | None = None, form_error:
         "error": error,  # a refused cancel or publish
         "form_error": form_error,  # a refused request for a run
         "values": values or _form_values(),
-        "solvers": [(name, SOLVER_LABELS.get(name, name)) for name in SOLVERS],
+        "solvers": SOLVERS.values(),
         "base_runs": [view.run for view in runs if view.run.status == ScheduleRunStatus.SUCCEEDED],
         "poll": POLL,
     }

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from ..instance import Instance, Schedule
 from ..problem import InfeasibleError
 from .dispatch import enforce_permutations, machine_dispatch
-from .timeline import Timeline
+from .timeline import Spot, Timeline
 
 GT_MAX_OPS = 600
 GRID: tuple[tuple[float, float], ...] = (
@@ -85,7 +85,7 @@ def atcs(
     stats: _Stats | None = None,
     noise: float = 0.0,
     seed: int = 0,
-    rule: Callable[[int], tuple] | None = None,
+    rule: Callable[[int], tuple[int, ...]] | None = None,
     deadline: float | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Schedule | None:
@@ -104,7 +104,7 @@ def atcs(
     remaining = [len(p) for p in inst.preds]
     ready_at = [0] * n
     cand_on: list[set[int]] = [set() for _ in range(m)]
-    probe: dict[tuple[int, int], tuple] = {}  # (op, machine) -> (placement, end, stamp)
+    probe: dict[tuple[int, int], tuple[Spot | None, int | None, int]] = {}  # (op, machine) -> (placement, end, stamp)
     heaps: list[list[tuple[int, int]]] = [[] for _ in range(m)]
     stamp = [0] * m
     fstamp = [0] * (inst.n_fixtures + 1)  # index -1 (no fixture) is the last one, never bumped
@@ -175,11 +175,11 @@ def atcs(
             e = best_of(k)
             if e is not None and (e_star is None or e < e_star):
                 k_star, e_star = k, e
-        if k_star < 0:
+        if e_star is None:  # no machine has a candidate that fits
             stuck = next(i for k in range(m) for i in cand_on[k])
             raise tl.no_room(stuck)
         best_i, best_idx = -1, -1.0
-        best_rule: tuple | None = None
+        best_rule: tuple[int, ...] | None = None
         for i in list(cand_on[k_star]):
             pl, end, stp = probe[(i, k_star)]
             if pl is None or pl[0] >= e_star:
@@ -215,6 +215,7 @@ def atcs(
             best_i = heaps[k_star][0][1]
         i = best_i
         pl = probe[(i, k_star)][0]
+        assert pl is not None  # only operations that fit are candidates or on the heaps
         tl.commit(i, k_star, pl)
         stamp[k_star] += 1
         left -= 1
@@ -274,20 +275,21 @@ def atcs_grid(
     best_key = None
     # the event-driven variants are fast; the Giffler-Thompson frame is better but slower, so on
     # large problems it runs after them, best-first, while the deadline allows
-    variants = [(atcs, k1, k2) for k1, k2 in grid]
+    variants = [(False, k1, k2) for k1, k2 in grid]  # (event-driven, k1, k2)
     if inst.n > GT_MAX_OPS:
-        quick = [(atcs_dispatch, k1, k2) for k1, k2 in grid[:4]]
+        quick = [(True, k1, k2) for k1, k2 in grid[:4]]
         variants = quick[:1] + variants[:1] + quick[1:] + variants[1:]
-    for build, k1, k2 in variants:
+    for event_driven, k1, k2 in variants:
         if cancel is not None and cancel():
             break
         try:
-            if build is atcs:
-                built = atcs(inst, k1, k2, st, deadline=None if best is None else deadline, stop=cancel)
-                if built is None:
-                    break
-            else:
-                built = build(inst, k1, k2, st)
+            built = (
+                atcs_dispatch(inst, k1, k2, st)
+                if event_driven
+                else atcs(inst, k1, k2, st, deadline=None if best is None else deadline, stop=cancel)
+            )
+            if built is None:  # past the deadline or cancelled
+                break
             sched = enforce_permutations(inst, built)
         except InfeasibleError:
             continue  # this variant's order does not fit before the calendars end; others may

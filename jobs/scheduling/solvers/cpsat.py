@@ -28,20 +28,20 @@ leaves here always passes the validator.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from ..instance import Instance, Schedule
 from .dispatch import decode_sequences
+from .runner import Cancel, Progress, SubResult, run_model
 
-# called with (elapsed seconds, (weighted tardiness, changeover minutes, makespan), CP-SAT bound)
-Progress = Callable[[float, tuple[int, int, int], float], None]
-Cancel = Callable[[], bool]
 SAFE = 2**61
+Presence = cp_model.IntVar | int  # an operation's literal for a machine, or 1 where it has only that one
+Expr = cp_model.LinearExpr | int  # a variable, a linear expression or a constant
+Arc = tuple[int, int, cp_model.BoolVarT]  # a circuit arc: (from node, to node, literal)
 
 
 @dataclass
@@ -54,16 +54,54 @@ class Slot:
     next_start: int = 0
 
 
-@dataclass
-class SubResult:
-    schedule: Schedule | None
-    status: str
-    objective: float | None = None
-    bound: float | None = None
-    first_solution_seconds: float | None = None
-    solutions: int = 0
-    wall: float = 0.0
-    stats: dict = field(default_factory=dict)
+@dataclass(frozen=True)
+class _Tardiness:
+    """A job's tardiness variable, for the hint."""
+
+    job: int
+    due: int
+    base: int  # the latest end of the job's frozen operations
+    var: cp_model.IntVar
+
+
+@dataclass(frozen=True)
+class _Duration:
+    """The duration of ``i`` on ``k`` when runs resume after breaks, with its literal per offset."""
+
+    i: int
+    k: int
+    var: cp_model.IntVar
+    choice: list[tuple[int, cp_model.IntVar]]
+
+
+@dataclass(frozen=True)
+class _SetupOn:
+    """Whether the setup part of ``i`` on ``k`` exists (an operation without setup minutes)."""
+
+    i: int
+    k: int
+    lit: cp_model.IntVar
+
+
+@dataclass(frozen=True)
+class _Occupation:
+    """What ``i`` occupies on ``k``: its changeover and the operation."""
+
+    i: int
+    k: int
+    start: cp_model.IntVar
+    size: cp_model.IntVar
+
+
+@dataclass(frozen=True)
+class _SetupPart:
+    """The changeover and setup of ``i`` on ``k``, which must lie in attended time."""
+
+    i: int
+    k: int
+    start: cp_model.IntVar
+    size: cp_model.IntVar
+    end: cp_model.IntVar
 
 
 def objective_scales(
@@ -103,7 +141,11 @@ class CpSub:
         self.frozen = frozen
         self.horizon = horizon
         self.fixed_nodes = fixed_nodes or {}
-        self._aux: list[tuple] = []
+        # the auxiliary variables, hinted too (CP-SAT takes a complete hint at once)
+        self._aux: list[_Tardiness | _Duration | _SetupOn | _Occupation | _SetupPart] = []
+        self._max_in: dict[tuple[int, int], int] = {}  # the largest changeover into (operation, machine)
+        self._arcs: dict[int, tuple[list[int], dict[int, int], list[Arc]]] = {}  # machine: (ops, node, arcs)
+        self._order: dict[tuple[int, int], cp_model.IntVar] = {}  # (job, job): the first is first
         self.model = cp_model.CpModel()
         self._build(hint)
 
@@ -115,16 +157,16 @@ class CpSub:
         frozen = self.frozen
         self.start: dict[int, cp_model.IntVar] = {}
         self.end: dict[int, cp_model.IntVar] = {}
-        self.pres: dict[tuple[int, int], cp_model.IntVar | int] = {}
-        self.chg_expr: dict[tuple[int, int], object] = {}
+        self.pres: dict[tuple[int, int], Presence] = {}
+        self.chg_expr: dict[tuple[int, int], Expr] = {}
         # per (operation, machine): its duration on the machine, changeover excluded (a variable
         # when runs resume after breaks and the break minutes crossed depend on the start)
         self.dur: dict[tuple[int, int], cp_model.IntVar | int] = {}
         self.dur_ub: dict[tuple[int, int], int] = {}
-        plain: dict[int, list] = {k: [] for k in self.slots}
-        occ: dict[int, list] = {k: [] for k in self.slots}
-        setup_part: dict[int, list] = {k: [] for k in self.slots}
-        fixture_ivs: dict[int, list] = {}
+        plain: dict[int, list[cp_model.IntervalVar]] = {k: [] for k in self.slots}
+        occ: dict[int, list[cp_model.IntervalVar]] = {k: [] for k in self.slots}
+        setup_part: dict[int, list[cp_model.IntervalVar]] = {k: [] for k in self.slots}
+        fixture_ivs: dict[int, list[cp_model.IntervalVar]] = {}
         nodes: dict[int, list[int]] = {k: [] for k in self.slots}
 
         # bounds from frozen neighbours
@@ -144,7 +186,7 @@ class CpSub:
 
         for i in self.free + sorted(fixed_nodes):
             if i in fixed_nodes:
-                k0, st0 = inst.fixed[i]
+                k0, st0 = inst.placement(i)
                 s, r = inst.mode_of[i][k0]
                 self.start[i] = md.new_int_var(st0, st0, f"s{i}")
                 self.end[i] = md.new_int_var(st0 + s + r, st0 + s + r, f"e{i}")
@@ -167,7 +209,8 @@ class CpSub:
                 lit = md.new_bool_var(f"p{i}_{k}") if len(ks) > 1 else 1
                 self.pres[(i, k)] = lit
                 nodes[k].append(i)
-                dur = s + r if pieces[k] is None else self._resume_duration(i, k, lit, pieces[k])
+                by_offset = pieces[k]
+                dur = s + r if by_offset is None else self._resume_duration(i, k, lit, by_offset)
                 self.dur[(i, k)] = dur
                 if len(ks) > 1:
                     lits.append(lit)
@@ -220,7 +263,7 @@ class CpSub:
                     self._setup_parts(k, ops, fixed_nodes, unattended, setup_part)
                 for i in ops:
                     if inst.fixture[i] >= 0:
-                        fixture_ivs.setdefault(inst.fixture[i], []).append(self._plain_iv(i, k, plain[k], ops))
+                        fixture_ivs.setdefault(inst.fixture[i], []).append(self._plain_iv(i, plain[k], ops))
                 continue
             self._circuit(k, ops, slot, fixed_nodes)
             md.add_no_overlap(plain[k])
@@ -238,7 +281,7 @@ class CpSub:
                     dur_ub = self.dur_ub.get((i, k), s + r)
                     size = md.new_int_var(s + r, dur_ub + self._max_in[(i, k)], f"sz{i}_{k}")
                     md.add(size == chg + self.dur[(i, k)])
-                    self._aux.append(("occ", i, k, cs, size, None))
+                    self._aux.append(_Occupation(i, k, cs, size))
                     if isinstance(lit, int):
                         iv = md.new_interval_var(cs, size, self.end[i], f"occ{i}_{k}")
                     else:
@@ -284,7 +327,9 @@ class CpSub:
             by_offset.setdefault(off, []).append((a, b))
         return by_offset
 
-    def _resume_duration(self, i: int, k: int, lit, by_offset: dict[int, list[tuple[int, int]]]):
+    def _resume_duration(
+        self, i: int, k: int, lit: Presence, by_offset: dict[int, list[tuple[int, int]]]
+    ) -> cp_model.IntVar | int:
         """The duration ``setup + run + offset`` of ``i`` on ``k``, with one literal per offset whose
         start pieces the start must lie in (exactly one when the operation is on ``k``)."""
         inst, md = self.inst, self.model
@@ -313,21 +358,29 @@ class CpSub:
         values = sorted({s + r} | {s + r + off for off in by_offset})
         dur = md.new_int_var_from_domain(cp_model.Domain.from_values(values), f"d{i}_{k}")
         md.add(dur == s + r + sum(off * b for off, b in choice))
-        self._aux.append(("dur", i, k, dur, choice, None))
+        self._aux.append(_Duration(i, k, dur, choice))
         return dur
 
     @staticmethod
-    def _enforce(ct, lit) -> None:
+    def _enforce(ct: cp_model.Constraint, lit: Presence) -> None:
         if not isinstance(lit, int):
             ct.only_enforce_if(lit)
 
     @staticmethod
-    def _plain_iv(i, k, ivs, ops):
+    def _plain_iv(i: int, ivs: list[cp_model.IntervalVar], ops: list[int]) -> cp_model.IntervalVar:
         return ivs[ops.index(i)]
 
-    def _setup_parts(self, k, ops, fixed_nodes, unattended, setup_part, with_chg: bool = False) -> None:
+    def _setup_parts(
+        self,
+        k: int,
+        ops: list[int],
+        fixed_nodes: set[int],
+        unattended: list[tuple[int, int]],
+        setup_part: dict[int, list[cp_model.IntervalVar]],
+        with_chg: bool = False,
+    ) -> None:
         inst, md, H = self.inst, self.model, self.horizon
-        parts = []
+        parts: list[cp_model.IntervalVar] = []
         for i in ops:
             if i in fixed_nodes:
                 continue
@@ -342,14 +395,14 @@ class CpSub:
                 lit = md.new_bool_var(f"sc{i}_{k}")
                 md.add(chg >= 1).only_enforce_if(lit)
                 md.add(chg == 0).only_enforce_if(lit.Not())
-                self._aux.append(("setup_on", i, k, lit, None, None))
+                self._aux.append(_SetupOn(i, k, lit))
             cs = md.new_int_var(-H, H, f"ss{i}_{k}")
             self._enforce(md.add(cs == self.start[i] - chg), lit)
             ce = md.new_int_var(-H, 2 * H, f"se{i}_{k}")
             self._enforce(md.add(ce == self.start[i] + s), lit)
             size = md.new_int_var(0, H, f"ssz{i}_{k}")
             self._enforce(md.add(size == chg + s), lit)
-            self._aux.append(("setup", i, k, cs, size, ce))
+            self._aux.append(_SetupPart(i, k, cs, size, ce))
             if isinstance(lit, int):
                 parts.append(md.new_interval_var(cs, size, ce, f"sp{i}_{k}"))
             else:
@@ -369,12 +422,11 @@ class CpSub:
 
     def _circuit(self, k: int, ops: list[int], slot: Slot, fixed_nodes: set[int]) -> None:
         inst, md = self.inst, self.model
-        arcs = []
-        incoming: dict[int, list[tuple[object, int]]] = {i: [] for i in ops}
+        arcs: list[Arc] = []
+        incoming: dict[int, list[tuple[cp_model.IntVar, int]]] = {i: [] for i in ops}
         idx = {i: n + 1 for n, i in enumerate(ops)}
         job_preds = {i: {p for p, _ in inst.preds[i]} for i in ops}
         nxt_cls = inst.op_class[slot.next_op] if slot.next_op >= 0 else -1
-        self._max_in = getattr(self, "_max_in", {})
         for i in ops:
             lit = self.pres[(i, k)]
             if not isinstance(lit, int):
@@ -420,7 +472,6 @@ class CpSub:
             self.arc_chg.extend(terms)
             self._max_in[(i, k)] = max((c for _, c in terms), default=0)
             self.chg_expr[(i, k)] = sum(lit * c for lit, c in terms) if terms else 0
-        self._arcs = getattr(self, "_arcs", {})
         self._arcs[k] = (ops, idx, arcs)
 
     def _permutations(self, fixed_nodes: set[int]) -> None:
@@ -433,7 +484,6 @@ class CpSub:
                     if (i, k) in self.pres:
                         per_machine.setdefault(k, {})[inst.job_of[i]] = i
             jobs = sorted({j for d in per_machine.values() for j in d})
-            self._order = getattr(self, "_order", {})
             for x, a in enumerate(jobs):
                 for b in jobs[x + 1 :]:
                     pairs = [(d[a], d[b], k) for k, d in per_machine.items() if a in d and b in d]
@@ -481,7 +531,7 @@ class CpSub:
             for e in ends:
                 md.add(t >= e - due)
             tard_terms.append((t, inst.weight[j]))
-            self._aux.append(("tard", j, base, t, None, None))
+            self._aux.append(_Tardiness(j, due, base, t))
             tard_ub += inst.weight[j] * max(0, max(H, base) - due)
         chg_ub = self._chg_ub()
         wa, wb, wc = objective_scales(inst, H, chg_ub, tard_ub)
@@ -504,7 +554,7 @@ class CpSub:
                     dur = (
                         min(inst.mode_of[s][k][0] + inst.mode_of[s][k][1] for k in self.allowed.get(s, []))
                         if (s in self.allowed)
-                        else inst.mode_of[s][inst.fixed[s][0]][0] + inst.mode_of[s][inst.fixed[s][0]][1]
+                        else sum(inst.mode_of[s][inst.placement(s)[0]])
                     )
                     best = max(best, wait + dur + tail[s])
             tail[i] = best
@@ -514,7 +564,7 @@ class CpSub:
         """An upper bound of the changeover sum: the largest changeover into each operation and slot end."""
         inst = self.inst
         per_op: dict[int, int] = {}
-        for (i, _k), c in getattr(self, "_max_in", {}).items():
+        for (i, _k), c in self._max_in.items():
             per_op[i] = max(per_op.get(i, 0), c)
         total = sum(per_op.values())
         for k, slot in self.slots.items():
@@ -531,13 +581,12 @@ class CpSub:
         for i in self.start:
             cmax = max(cmax, hint.end[i])
         md.add_hint(self.cmax, cmax)
-        for kind, a, b, v1, v2, v3 in self._aux:
-            if kind == "tard":
-                due = inst.due[a]
-                done = max([b] + [hint.end[i] for i in inst.job_ops[a] if i in self.start])
-                md.add_hint(v1, max(0, done - due))
+        for aux in self._aux:
+            if isinstance(aux, _Tardiness):
+                done = max([aux.base] + [hint.end[i] for i in inst.job_ops[aux.job] if i in self.start])
+                md.add_hint(aux.var, max(0, done - aux.due))
                 continue
-            i, k = a, b
+            i, k = aux.i, aux.k
             on = hint.machine[i] == k
             chg = hint.changeover[i] if on else 0
             s, r = inst.mode_of[i][k]
@@ -546,20 +595,20 @@ class CpSub:
             else:  # what the model's constraints give an absent operation
                 fixed_dur = self.dur.get((i, k), s + r)
                 dur = fixed_dur if isinstance(fixed_dur, int) else s + r
-            if kind == "setup_on":
-                md.add_hint(v1, chg > 0)
+            if isinstance(aux, _SetupOn):
+                md.add_hint(aux.lit, chg > 0)
                 continue
-            if kind == "dur":
-                md.add_hint(v1, dur)
-                for off, b_off in v2:
+            if isinstance(aux, _Duration):
+                md.add_hint(aux.var, dur)
+                for off, b_off in aux.choice:
                     md.add_hint(b_off, on and dur == s + r + off)
                 continue
-            md.add_hint(v1, hint.start[i] - chg)
-            if kind == "occ":
-                md.add_hint(v2, chg + dur)
+            md.add_hint(aux.start, hint.start[i] - chg)
+            if isinstance(aux, _Occupation):
+                md.add_hint(aux.size, chg + dur)
             else:
-                md.add_hint(v2, chg + s)
-                md.add_hint(v3, hint.start[i] + s)
+                md.add_hint(aux.size, chg + s)
+                md.add_hint(aux.end, hint.start[i] + s)
         for i in self.start:
             if i in fixed_nodes:
                 continue
@@ -569,7 +618,7 @@ class CpSub:
                 lit = self.pres[(i, k)]
                 if not isinstance(lit, int):
                     md.add_hint(lit, hint.machine[i] == k)
-        for k, (ops, idx, arcs) in getattr(self, "_arcs", {}).items():
+        for k, (ops, idx, arcs) in self._arcs.items():
             seq = sorted((i for i in ops if hint.machine[i] == k), key=lambda i: (hint.start[i], i))
             used = set()
             if seq:
@@ -579,14 +628,14 @@ class CpSub:
                     used.add((idx[a], idx[b]))
             else:
                 used.add((0, 0))
-            for a, b, lit in arcs:
+            for a, b, arc in arcs:
                 if a == b and a != 0:  # a self-loop is the negated presence, hinted above
                     continue
                 if a == b == 0:
-                    md.add_hint(lit, not seq)
+                    md.add_hint(arc, not seq)
                     continue
-                md.add_hint(lit, (a, b) in used)
-        for (a, b), y in getattr(self, "_order", {}).items():
+                md.add_hint(arc, (a, b) in used)
+        for (a, b), y in self._order.items():
             ia = min((hint.start[i] for i in inst.job_ops[a] if i in self.start), default=0)
             ib = min((hint.start[i] for i in inst.job_ops[b] if i in self.start), default=0)
             md.add_hint(y, ia <= ib)
@@ -600,64 +649,24 @@ class CpSub:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         t0: float | None = None,
-        extra: dict | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> SubResult:
-        solver = cp_model.CpSolver()
-        p = solver.parameters
-        p.max_time_in_seconds = max(0.05, time_limit)
-        p.num_workers = max(1, workers)
-        p.random_seed = seed
-        p.log_search_progress = False
-        for key, value in (extra or {}).items():
-            setattr(p, key, value)
-        t0 = time.monotonic() if t0 is None else t0
-        started = time.monotonic()
-        state = {"first": None, "n": 0}
-        sub = self
-
-        class _Cb(cp_model.CpSolverSolutionCallback):
-            def on_solution_callback(cb) -> None:  # noqa: N805
-                state["n"] += 1
-                if state["first"] is None:
-                    state["first"] = time.monotonic() - t0
-                if progress is not None:
-                    figures = tuple(e if isinstance(e, int) else cb.value(e) for e in (sub.tard_expr, sub.chg_sum))
-                    figures += (cb.value(sub.cmax),)
-                    progress(time.monotonic() - t0, figures, cb.best_objective_bound)
-                if cancel is not None and cancel():
-                    cb.stop_search()
-
-        stop = threading.Event()
-        watcher = None
-        if cancel is not None:
-
-            def watch() -> None:
-                while not stop.wait(0.1):
-                    if cancel():
-                        solver.stop_search()
-                        return
-
-            watcher = threading.Thread(target=watch, daemon=True)
-            watcher.start()
-        try:
-            status = solver.solve(self.model, _Cb())
-        finally:
-            stop.set()
-            if watcher is not None:
-                watcher.join()
-        wall = time.monotonic() - started
-        name = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return SubResult(None, name, wall=wall)
-        return SubResult(
-            self._extract(solver),
-            name,
-            solver.objective_value,
-            solver.best_objective_bound,
-            state["first"],
-            state["n"],
-            wall,
+        return run_model(
+            self.model,
+            self._extract,
+            self._figures,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            progress=progress,
+            cancel=cancel,
+            t0=t0,
+            extra=extra,
         )
+
+    def _figures(self, cb: cp_model.CpSolverSolutionCallback) -> tuple[int, int, int]:
+        tard, chg = (e if isinstance(e, int) else cb.value(e) for e in (self.tard_expr, self.chg_sum))
+        return tard, chg, cb.value(self.cmax)
 
     def _extract(self, solver: cp_model.CpSolver) -> Schedule:
         inst = self.inst
@@ -668,8 +677,8 @@ class CpSub:
             start = self.frozen.start[:]
         for i in self.start:
             start[i] = solver.value(self.start[i])
-            if inst.fixed[i] is not None:
-                machine[i] = inst.fixed[i][0]
+            if (fixed := inst.fixed[i]) is not None:
+                machine[i] = fixed[0]
                 continue
             for k in self.allowed[i]:
                 lit = self.pres[(i, k)]
@@ -701,9 +710,9 @@ def build_full(inst: Instance, hint: Schedule, horizon: int | None = None) -> Cp
     allowed = {i: [k for k, _, _ in inst.modes[i]] for i in free}
     slots = {k: Slot(0, inst.initial_class[k]) for k in range(inst.n_machines)}
     fixed_nodes: dict[int, list[int]] = {}
-    for i in range(inst.n):
-        if inst.fixed[i] is not None:
-            fixed_nodes.setdefault(inst.fixed[i][0], []).append(i)
+    for i, fixed in enumerate(inst.fixed):
+        if fixed is not None:
+            fixed_nodes.setdefault(fixed[0], []).append(i)
     return CpSub(inst, free, allowed, slots, None, horizon or full_horizon(inst, hint), hint, fixed_nodes)
 
 

@@ -10,7 +10,7 @@ eligible machine where it finishes first. They are the baselines every run is co
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..instance import Instance, Schedule
 from ..problem import InfeasibleError
@@ -30,7 +30,7 @@ def edd(inst: Instance) -> Schedule:
     topo_pos = {i: r for r, i in enumerate(inst.topo)}
     far = 10**15
 
-    def prio(i: int) -> tuple:
+    def prio(i: int) -> tuple[int, ...]:
         j = inst.job_of[i]
         due = inst.due[j]
         return (far if due is None else due, -inst.weight[j], j, topo_pos[i], i)
@@ -116,8 +116,8 @@ def enforce_permutations(inst: Instance, sched: Schedule) -> Schedule:
 
 def machine_dispatch(
     inst: Instance,
-    score: Callable[[int, int, int, int], tuple | float] | None = None,
-    static: list[tuple] | None = None,
+    score: Callable[[int, int, int, int], float] | None = None,
+    static: Sequence[tuple[int, ...]] | None = None,
 ) -> Schedule:
     """Event-driven dispatching, machine by machine, as a dispatch list works on the floor.
 
@@ -180,10 +180,12 @@ def machine_dispatch(
             continue
         if static is not None:
             best = min(ready, key=static.__getitem__)
-        else:
+        elif score is not None:
             prev = tl.last[k]
             prev_cls = inst.initial_class[k] if prev < 0 else inst.op_class[prev]
             best = min(ready, key=lambda i: (score(i, k, t, inst.chg(k, prev_cls, inst.op_class[i])), i))
+        else:
+            raise ValueError("machine_dispatch needs a score or a static key")
         spot = tl.probe(best, k, ready_at[best])
         dl = tl.deadline[best]
         if spot is None or (dl is not None and spot[4] > dl):

@@ -20,22 +20,19 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
 from ..instance import Instance, Schedule
-from .cpsat import SubResult
 from .dispatch import decode_sequences
+from .runner import Cancel, Progress, SubResult, run_model
 
 LNS_WORKERS = 4  # threads per LNS sub-solve
 STEP_LIMIT = 2.0  # seconds per LNS sub-solve
 SECONDARY = False  # LNS sub-problems: total completion time as tie-breaker
 FULL_SHARE = 0.05  # share of the time for the whole model before the LNS (a bound, and the easy instances)
-Progress = Callable[[float, tuple[int, int, int], float], None]
-Cancel = Callable[[], bool]
 
 
 def is_pure_fjsp(inst: Instance) -> bool:
@@ -101,10 +98,10 @@ class LeanModel:
         self.lb = lower_bound(inst)
         self.start: list[cp_model.IntVar] = []
         self.end: list[cp_model.IntVar] = []
-        self.pres: list[list[tuple[int, object]]] = []
-        per_machine: list[list] = [[] for _ in range(inst.n_machines)]
-        all_ivs = []
-        energy = []
+        self.pres: list[list[tuple[int, cp_model.IntVar | int]]] = []  # (machine, presence literal or 1)
+        per_machine: list[list[cp_model.IntervalVar]] = [[] for _ in range(inst.n_machines)]
+        all_ivs: list[cp_model.IntervalVar] = []
+        energy: list[cp_model.LinearExprT] = []
         for i in range(inst.n):
             lo = head[i]
             hi = max(lo, H - tail[i] - dmin[i])
@@ -116,7 +113,7 @@ class LeanModel:
             en = md.new_int_var(lo + min(durs), max(lo + min(durs), H - tail[i]), f"e{i}")
             self.start.append(st)
             self.end.append(en)
-            lits = []
+            lits: list[tuple[int, cp_model.IntVar | int]] = []
             if len(modes) == 1:
                 k, s, r = modes[0]
                 per_machine[k].append(md.new_interval_var(st, s + r, en, f"iv{i}"))
@@ -161,9 +158,9 @@ class LeanModel:
         for i in range(inst.n):
             md.add_hint(self.start[i], hint.start[i])
             md.add_hint(self.end[i], hint.end[i])
-            for k, lit in self.pres[i]:
-                if not isinstance(lit, int):
-                    md.add_hint(lit, hint.machine[i] == k)
+            for k, present in self.pres[i]:
+                if not isinstance(present, int):
+                    md.add_hint(present, hint.machine[i] == k)
         self.hint = hint
 
     def extract(self, solver: cp_model.CpSolver) -> Schedule:
@@ -190,58 +187,19 @@ class LeanModel:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         t0: float | None = None,
-        extra: dict | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> SubResult:
-        solver = cp_model.CpSolver()
-        p = solver.parameters
-        p.max_time_in_seconds = max(0.05, time_limit)
-        p.num_workers = max(1, workers)
-        p.random_seed = seed
-        for key, value in (extra or {}).items():
-            setattr(p, key, value)
-        t0 = time.monotonic() if t0 is None else t0
-        started = time.monotonic()
-        state = {"first": None, "n": 0}
-        lean = self
-
-        class _Cb(cp_model.CpSolverSolutionCallback):
-            def on_solution_callback(cb) -> None:  # noqa: N805
-                state["n"] += 1
-                if state["first"] is None:
-                    state["first"] = time.monotonic() - t0
-                if progress is not None:
-                    progress(time.monotonic() - t0, (0, 0, cb.value(lean.cmax)), cb.best_objective_bound)
-
-        stop = threading.Event()
-        watcher = None
-        if cancel is not None:
-
-            def watch() -> None:
-                while not stop.wait(0.1):
-                    if cancel():
-                        solver.stop_search()
-                        return
-
-            watcher = threading.Thread(target=watch, daemon=True)
-            watcher.start()
-        try:
-            status = solver.solve(self.model, _Cb())
-        finally:
-            stop.set()
-            if watcher is not None:
-                watcher.join()
-        wall = time.monotonic() - started
-        name = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return SubResult(None, name, wall=wall)
-        return SubResult(
-            self.extract(solver),
-            name,
-            solver.objective_value,
-            solver.best_objective_bound,
-            state["first"],
-            state["n"],
-            wall,
+        return run_model(
+            self.model,
+            self.extract,
+            lambda cb: (0, 0, cb.value(self.cmax)),
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            progress=progress,
+            cancel=cancel,
+            t0=t0,
+            extra=extra,
         )
 
 
@@ -306,7 +264,7 @@ class FjspLns:
         seqs = cur.sequences(inst.n_machines)
         ks = list(range(inst.n_machines))
         rng.shuffle(ks)
-        free: set[int] = set()
+        free = set()
         for k in ks:
             if len(free) >= size:
                 break
@@ -316,7 +274,7 @@ class FjspLns:
     def step(self, time_limit: float) -> bool:
         inst, cur = self.inst, self.cur
         free = self.neighbourhood()
-        chains = []
+        chains: list[tuple[int, int]] = []
         for seq in cur.sequences(inst.n_machines):
             kept = [i for i in seq if i not in free]
             chains.extend(zip(kept, kept[1:], strict=False))

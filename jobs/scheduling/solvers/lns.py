@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 
 from ..instance import Instance, Schedule
-from .cpsat import Cancel, CpSub, Slot
+from .cpsat import CpSub, Slot
+from .runner import Cancel
 
 # small sub-problems: skip the expensive presolve steps, the hint is complete and feasible
 SUB_PARAMS = {"cp_model_probing_level": 0, "symmetry_level": 0}
@@ -59,7 +60,7 @@ class WindowLns:
             if heavy:
                 return max(rng.sample(heavy, min(4, len(heavy))), key=lambda i: sched.changeover[i])
         if roll < 0.75:
-            late = []
+            late: list[int] = []
             for j, ops in enumerate(inst.job_ops):
                 due = inst.due[j]
                 if due is not None and ops and max(sched.end[i] for i in ops) > due:

@@ -19,11 +19,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import permutations
+from typing import TYPE_CHECKING
 
 from ..instance import Instance, Schedule
 from .dispatch import decode_sequences
 
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkProcess
+    from multiprocessing.queues import Queue
+
 EXHAUSTIVE_MAX_JOBS = 7
+Cost = tuple[int, ...]  # a permutation's cost, smaller is better (the makespan alone, or the problem's key)
 
 
 @dataclass
@@ -112,7 +118,7 @@ class IteratedGreedy:
             prev_row = row
         return c
 
-    def cost(self, seq: list[int]) -> tuple:
+    def cost(self, seq: list[int]) -> Cost:
         c = self.completion(seq)
         if self.fs.makespan_only:
             return (c[-1][-1] if seq else 0,)
@@ -124,15 +130,12 @@ class IteratedGreedy:
             seqs[k] = [self.fs.ops[j][t] for j in seq]
         return decode_sequences(self.inst, seqs)
 
-    def best_insertion(self, seq: list[int], j: int) -> tuple[int, tuple]:
+    def best_insertion(self, seq: list[int], j: int) -> tuple[int, Cost]:
         """Best position to insert ``j`` into ``seq`` (first best on ties) and the cost there."""
         if not self.fast:
-            best_pos, best_cost = 0, None
-            for r in range(len(seq) + 1):
-                cost = self.cost(seq[:r] + [j] + seq[r:])
-                if best_cost is None or cost < best_cost:
-                    best_pos, best_cost = r, cost
-            return best_pos, best_cost  # type: ignore[return-value]
+            costs = [self.cost(seq[:r] + [j] + seq[r:]) for r in range(len(seq) + 1)]
+            best_pos = min(range(len(costs)), key=costs.__getitem__)  # min keeps the first of equals
+            return best_pos, costs[best_pos]
         fs, m, n = self.fs, self.m, self.n
         L = len(seq)
         # heads e[k][i] (i = 0..L, e[k][0] = 0 before the first job), tails q[k][i] (i = 0..L-1, q[k][L] = 0)
@@ -151,7 +154,7 @@ class IteratedGreedy:
                 prev = x
             e.append(row)
             prev_row = row
-        q = [None] * m
+        q: list[list[int]] = [[] for _ in range(m)]
         nxt_row = [0] * (L + 1)
         for k in range(m - 1, -1, -1):
             pk, sk = fs.p[k], fs.setup[k]
@@ -165,7 +168,7 @@ class IteratedGreedy:
                 row[i] = t
             q[k] = row
             nxt_row = row
-        best_pos, best_val = 0, None
+        best_pos, best_val = 0, -1  # every val is >= 0
         pj = [fs.p[k][j] for k in range(m)]
         for r in range(L + 1):
             before = seq[r - 1] if r > 0 else n
@@ -180,7 +183,7 @@ class IteratedGreedy:
                 v = f + tail
                 if v > val:
                     val = v
-            if best_val is None or val < best_val:
+            if best_val < 0 or val < best_val:
                 best_pos, best_val = r, val
         return best_pos, (best_val,)
 
@@ -198,7 +201,7 @@ class IteratedGreedy:
             seq.insert(r, j)
         return seq
 
-    def local_search(self, seq: list[int], cost: tuple, deadline: float) -> tuple[list[int], tuple]:
+    def local_search(self, seq: list[int], cost: Cost, deadline: float) -> tuple[list[int], Cost]:
         improved = True
         while improved and time.monotonic() < deadline:
             improved = False
@@ -216,9 +219,9 @@ class IteratedGreedy:
         max_iterations: int | None = None,
         d: int = 4,
         tau: float = 0.5,
-        on_improve: Callable[[list[int], tuple], None] | None = None,
+        on_improve: Callable[[list[int], Cost], None] | None = None,
         cancel: Callable[[], bool] | None = None,
-    ) -> tuple[list[int], tuple, int]:
+    ) -> tuple[list[int], Cost, int]:
         start = time.monotonic()
         deadline = start + time_limit
         fs = self.fs
@@ -258,7 +261,9 @@ class IteratedGreedy:
         return best, best_cost, it
 
 
-def _child(fs: FlowShop, inst: Instance, seed: int, time_limit: float, out) -> None:  # pragma: no cover - subprocess
+def _child(
+    fs: FlowShop, inst: Instance, seed: int, time_limit: float, out: Queue[tuple[Cost, list[int]]]
+) -> None:  # pragma: no cover - subprocess
     ig = IteratedGreedy(fs, inst, seed)
     best, cost, _ = ig.run(time_limit)
     out.put((cost, best))
@@ -281,9 +286,10 @@ def solve_flow_shop(
     """
     ig = IteratedGreedy(fs, inst, seed)
     if len(fs.jobs) <= EXHAUSTIVE_MAX_JOBS:  # small enough to try every permutation: exact
-        best = min(permutations(range(len(fs.jobs))), key=lambda seq: ig.cost(list(seq)))
-        return ig.schedule(list(best))
-    children, queue = [], None
+        exact = min(permutations(range(len(fs.jobs))), key=lambda seq: ig.cost(list(seq)))
+        return ig.schedule(list(exact))
+    children: list[ForkProcess] = []
+    queue: Queue[tuple[Cost, list[int]]] | None = None
     if workers > 1 and max_iterations is None:
         try:
             ctx = multiprocessing.get_context("fork")
@@ -295,7 +301,7 @@ def solve_flow_shop(
         except (AssertionError, OSError, ValueError):  # e.g. inside a daemonic (Celery prefork) process
             children = []
 
-    def report(seq: list[int], cost: tuple) -> None:
+    def report(seq: list[int], cost: Cost) -> None:
         if on_improve:
             on_improve(ig.schedule(seq))
 

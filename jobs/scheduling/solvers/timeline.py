@@ -15,6 +15,7 @@ from ..instance import Instance, Schedule
 from ..problem import InfeasibleError
 
 NEG = -(10**12)
+Spot = tuple[int, int, int, int, int]  # where an operation fits: (start, changeover, last_before, fixed_passed, end)
 
 
 class Timeline:
@@ -28,7 +29,7 @@ class Timeline:
         self.fixed_on: list[list[int]] = [[] for _ in range(m)]
         self.fixed_ptr = [0] * m
         self.fixture_busy: list[list[tuple[int, int]]] = [[] for _ in range(inst.n_fixtures)]
-        self.deadline = [None] * n  # latest end because of fixed successors
+        self.deadline: list[int | None] = [None] * n  # latest end because of fixed successors
         for i, fx in enumerate(inst.fixed):
             if fx is None:
                 continue
@@ -62,7 +63,7 @@ class Timeline:
                 t = e
         return t
 
-    def probe(self, i: int, k: int, ready: int) -> tuple[int, int, int, int, int] | None:
+    def probe(self, i: int, k: int, ready: int) -> Spot | None:
         """Earliest ``(start, changeover, last_before, fixed_passed, end)`` of op ``i`` on machine ``k``."""
         inst = self.inst
         setup, run = inst.mode_of[i][k]
@@ -102,7 +103,7 @@ class Timeline:
             return x, c, last, ptr, end
         return None
 
-    def commit(self, i: int, k: int, placed: tuple[int, int, int, int, int]) -> None:
+    def commit(self, i: int, k: int, placed: Spot) -> None:
         inst = self.inst
         x, c, last, ptr, end = placed
         for q in range(self.fixed_ptr[k], ptr):  # settle the changeovers of passed fixed ops
@@ -136,6 +137,7 @@ class Timeline:
         """Place ``i`` on the eligible machine where it ends first (ties: smaller changeover)."""
         inst = self.inst
         ready = self.ready_time(i)
+        deadline = self.deadline[i]
         best = None
         best_key = None
         for k, _, _ in inst.modes[i]:
@@ -145,7 +147,7 @@ class Timeline:
             if placed is None:
                 continue
             end = placed[4]
-            if self.deadline[i] is not None and end > self.deadline[i]:
+            if deadline is not None and end > deadline:
                 continue
             key = (end, placed[1], k)
             if best_key is None or key < best_key:

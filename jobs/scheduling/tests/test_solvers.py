@@ -16,12 +16,14 @@ from jobs.scheduling import (
     Operation,
     Placement,
     Problem,
+    ProblemError,
     Setup,
     Window,
     compile_problem,
     solve,
     validate,
 )
+from jobs.scheduling.engine import SOLVERS, Traits, auto_choice
 from jobs.scheduling.generator import generate_shop
 from jobs.scheduling.solvers.lns import WindowLns
 
@@ -67,6 +69,32 @@ def test_tiny_sdst_flow_shop_optimum(solver):
 
 def test_auto_uses_the_permutation_search_for_a_flow_shop():
     assert run(tiny_sdst(), "auto").solver == "pfsp"
+
+
+@pytest.mark.parametrize(
+    ("problem", "expected"),
+    [
+        (tiny_sdst(), "pfsp"),
+        (flexible_case(), "fjsp"),
+        (grouping_case(), "cpsat"),
+        (generate_shop(1200, 20, seed=3), "lns"),  # too large for the whole CP-SAT model
+    ],
+)
+def test_auto_picks_exactly_one_solver_of_the_registry(problem, expected):
+    traits = Traits(compile_problem(problem))
+    assert [s.name for s in SOLVERS.values() if s.auto_when is not None and s.auto_when(traits)] == [expected]
+    assert auto_choice(traits) == expected
+
+
+def test_every_solver_has_a_label_and_says_when_auto_picks_it():
+    assert list(SOLVERS)[0] == "auto"  # the default, first on the planner's picker
+    for name, solver in SOLVERS.items():
+        assert solver.name == name and solver.label and solver.auto
+
+
+def test_an_unknown_solver_is_refused_with_the_registry_names():
+    with pytest.raises(ProblemError, match="auto, fifo, edd"):
+        solve(two_machine_flow(), solver="magic")
 
 
 def test_grouping_by_fixture_saves_changeovers_over_edd():
