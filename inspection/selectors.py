@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from inspection.choices import GaugeStatus, NCStatus, ReportStatus
+from inspection.choices import FAIType, GaugeStatus, InspectionKind, NCStatus, ReportStatus
 from inspection.models import (
     Characteristic,
     CharacteristicResult,
@@ -68,11 +68,22 @@ def report_detail(report_id: int) -> FirstArticleReport:
             .get(pk=report_id))
 
 
+def report_characteristics(report: FirstArticleReport):
+    """The characteristics a report must cover: a partial one its listed ones; a full one every
+    characteristic of the plan produced at this operation or before it."""
+    if report.fai_type == FAIType.PARTIAL:
+        return report.covered_characteristics.select_related("gauge_type").order_by("balloon_number")
+    plan = InspectionPlan.objects.filter(part_revision_id=report.job.part_revision_id).first()
+    if plan is None:
+        return Characteristic.objects.none()
+    return (plan.characteristics.select_related("gauge_type")
+            .filter(Q(operation_number__isnull=True) | Q(operation_number__lte=report.operation.operation_number))
+            .order_by("balloon_number"))
+
+
 def report_rows(report: FirstArticleReport) -> list[dict]:
     """Form 3: each characteristic the report covers with its result (None until measured) and the
     gauges that may measure it (of its type, usable today)."""
-    from inspection.services import report_characteristics
-
     results = {r.characteristic_id: r for r in report.results.select_related("gauge", "nonconformance")}
     today = timezone.localdate()
     gauges = list(Gauge.objects.filter(status__in=GaugeStatus.usable(), next_due_on__gte=today)
@@ -237,11 +248,22 @@ def nonconformance_list() -> QuerySet[NonConformance]:
         .order_by("-created_at")
 
 
+def record_characteristics(operation: JobOperation, *, kind: str):
+    """What a check at an operation may measure: an in-process check, the characteristics produced at
+    this operation or before it (and those tied to no operation); a final inspection, the whole plan."""
+    plan = InspectionPlan.objects.filter(part_revision_id=operation.job.part_revision_id).first()
+    if plan is None:
+        return Characteristic.objects.none()
+    characteristics = plan.characteristics.select_related("gauge_type").order_by("balloon_number")
+    if kind == InspectionKind.IN_PROCESS:
+        characteristics = characteristics.filter(
+            Q(operation_number__isnull=True) | Q(operation_number__lte=operation.operation_number))
+    return characteristics
+
+
 def check_rows(operation: JobOperation, *, kind: str) -> list[dict]:
     """The rows of an in-process or final check: each characteristic it may measure with its
     requirement and the gauges that may measure it (of its type, usable today)."""
-    from inspection.services import record_characteristics
-
     today = timezone.localdate()
     gauges = list(Gauge.objects.filter(status__in=GaugeStatus.usable(), next_due_on__gte=today)
                   .select_related("gauge_type").order_by("asset_id"))
@@ -271,11 +293,27 @@ def plan_for_revision(revision_id: int) -> InspectionPlan | None:
             .filter(part_revision_id=revision_id).first())
 
 
+PLAN_COMPARED = ("sheet", "zone", "designator", "description", "requirement_kind", "nominal", "lower_limit",
+                 "upper_limit", "attribute_note", "unit", "method", "gauge_type_id", "operation_number")
+
+
+def plan_compare(*, old: InspectionPlan, new: InspectionPlan) -> dict:
+    """What changed between two plans, by balloon: added, removed, and changed with old and new values."""
+    before = {c.balloon_number: c for c in old.characteristics.all()}
+    after = {c.balloon_number: c for c in new.characteristics.all()}
+    changed = {}
+    for balloon in sorted(before.keys() & after.keys()):
+        fields = {name: (getattr(before[balloon], name), getattr(after[balloon], name)) for name in PLAN_COMPARED
+                  if getattr(before[balloon], name) != getattr(after[balloon], name)}
+        if fields:
+            changed[balloon] = fields
+    return {"added": sorted(after.keys() - before.keys()), "removed": sorted(before.keys() - after.keys()),
+            "changed": changed}
+
+
 def plan_compare_rows(*, old: InspectionPlan, new: InspectionPlan) -> dict:
     """`plan_compare` as a page shows it: added and removed characteristics with their requirement,
     changed ones with each field's label and old and new values as the drawing writes them."""
-    from inspection.services import plan_compare
-
     diff = plan_compare(old=old, new=new)
     before = {c.balloon_number: c for c in old.characteristics.select_related("gauge_type")}
     after = {c.balloon_number: c for c in new.characteristics.select_related("gauge_type")}

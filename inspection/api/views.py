@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from core.api.viewsets import RecordViewSet
 from core.errors import ApplicationError, NotFound
-from inspection import selectors, services
+from inspection import selectors
 from inspection.api import serializers
 from inspection.models import (
     Calibration,
@@ -20,6 +20,18 @@ from inspection.models import (
     InspectionPlan,
     NonConformance,
 )
+from inspection.services.first_articles import (
+    fai_approve,
+    fai_form_two_line_add,
+    fai_open_for_operation,
+    fai_reject,
+    fai_result_record,
+    fai_submit,
+)
+from inspection.services.gauges import gauge_calibrate, gauge_status_set
+from inspection.services.nonconformances import nc_close, nc_disposition, nc_raise
+from inspection.services.plans import plan_copy_forward, plan_import_csv
+from inspection.services.records import inspection_record_create
 
 
 class GaugeTypeViewSet(RecordViewSet):
@@ -46,7 +58,7 @@ class GaugeViewSet(RecordViewSet):
     def calibrate(self, request, pk=None):
         """Record a calibration with its as-found and as-left results; sets the next due date."""
         data = _input(serializers.CalibrateInput, request)
-        calibration = services.gauge_calibrate(gauge_id=int(pk), user=request.user, **data)
+        calibration = gauge_calibrate(gauge_id=int(pk), user=request.user, **data)
         return Response(serializers.CalibrationSerializer(calibration).data, status=201)
 
     @action(detail=True, methods=["post"], url_path="set-status")
@@ -54,7 +66,7 @@ class GaugeViewSet(RecordViewSet):
     def set_status(self, request, pk=None):
         """Out for calibration, quarantined, retired, or back in service."""
         data = _input(serializers.GaugeStatusInput, request)
-        gauge = services.gauge_status_set(gauge_id=int(pk), user=request.user, status=data["status"])
+        gauge = gauge_status_set(gauge_id=int(pk), user=request.user, status=data["status"])
         return Response(serializers.GaugeSerializer(gauge).data)
 
     @action(detail=True, methods=["get"])
@@ -96,7 +108,7 @@ class InspectionPlanViewSet(RecordViewSet):
             text = upload.read().decode("utf-8-sig") if upload else data.get("text", "")
         except UnicodeDecodeError:
             raise ApplicationError("The file is not UTF-8 text: save it as “CSV UTF-8”.", field="file") from None
-        plan = services.plan_import_csv(part_revision_id=data["part_revision"], text=text, user=request.user)
+        plan = plan_import_csv(part_revision_id=data["part_revision"], text=text, user=request.user)
         plan = InspectionPlan.objects.prefetch_related("characteristics").get(pk=plan.pk)
         return Response(serializers.InspectionPlanSerializer(plan).data, status=201)
 
@@ -106,8 +118,8 @@ class InspectionPlanViewSet(RecordViewSet):
         """Copy this plan to a new revision; answers the new plan."""
         data = _input(serializers.PlanCopyInput, request)
         source = self.get_object()
-        plan, _ = services.plan_copy_forward(from_revision_id=source.part_revision_id,
-                                             to_revision_id=data["to_revision"], user=request.user)
+        plan, _ = plan_copy_forward(from_revision_id=source.part_revision_id,
+                                    to_revision_id=data["to_revision"], user=request.user)
         plan = InspectionPlan.objects.prefetch_related("characteristics").get(pk=plan.pk)
         return Response(serializers.InspectionPlanSerializer(plan).data, status=201)
 
@@ -118,7 +130,7 @@ class InspectionPlanViewSet(RecordViewSet):
         old = InspectionPlan.objects.filter(pk=request.query_params.get("with") or 0).first()
         if old is None:
             raise NotFound("Give the plan to compare with as ?with=<id>.")
-        diff = services.plan_compare(old=old, new=new)
+        diff = selectors.plan_compare(old=old, new=new)
         changed = {balloon: {name: [str(a) if a is not None else None, str(b) if b is not None else None]
                              for name, (a, b) in fields.items()} for balloon, fields in diff["changed"].items()}
         return Response({"added": diff["added"], "removed": diff["removed"], "changed": changed})
@@ -158,14 +170,14 @@ class FirstArticleReportViewSet(viewsets.ReadOnlyModelViewSet):
     def open(self, request):
         """The report of an operation waiting for its first article: the open one, or a new one."""
         data = _input(serializers.ReportOpenInput, request)
-        return self._answer(services.fai_open_for_operation(operation_id=data["operation"], user=request.user))
+        return self._answer(fai_open_for_operation(operation_id=data["operation"], user=request.user))
 
     @action(detail=True, methods=["post"])
     @extend_schema(request=serializers.ResultInput, responses=serializers.CharacteristicResultSerializer)
     def results(self, request, pk=None):
         """Record (or measure again) one Form 3 row; a failing row raises a nonconformance."""
         data = _input(serializers.ResultInput, request)
-        result = services.fai_result_record(
+        result = fai_result_record(
             report_id=int(pk), user=request.user, characteristic_id=data["characteristic"], value=data["value"],
             accepted=data["accepted"], gauge_id=data["gauge"], notes=data["notes"])
         return Response(serializers.CharacteristicResultSerializer(result).data, status=201)
@@ -174,27 +186,27 @@ class FirstArticleReportViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.FormTwoLineInput, responses=serializers.FormTwoLineSerializer)
     def form_two_lines(self, request, pk=None):
         data = _input(serializers.FormTwoLineInput, request)
-        line = services.fai_form_two_line_add(report_id=int(pk), user=request.user, **data)
+        line = fai_form_two_line_add(report_id=int(pk), user=request.user, **data)
         return Response(serializers.FormTwoLineSerializer(line).data, status=201)
 
     @action(detail=True, methods=["post"])
     @extend_schema(request=None, responses=serializers.FirstArticleReportDetailSerializer)
     def submit(self, request, pk=None):
-        return self._answer(services.fai_submit(report_id=int(pk), user=request.user))
+        return self._answer(fai_submit(report_id=int(pk), user=request.user))
 
     @action(detail=True, methods=["post"])
     @extend_schema(request=serializers.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
     def approve(self, request, pk=None):
         """Sign off with the password: opens the operation's production gate."""
         data = _input(serializers.SignatureInput, request)
-        return self._answer(services.fai_approve(report_id=int(pk), user=request.user, **data))
+        return self._answer(fai_approve(report_id=int(pk), user=request.user, **data))
 
     @action(detail=True, methods=["post"])
     @extend_schema(request=serializers.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
     def reject(self, request, pk=None):
         """Reject with the password and a reason: the operation goes back to setup for a new first piece."""
         data = _input(serializers.SignatureInput, request)
-        return self._answer(services.fai_reject(report_id=int(pk), user=request.user, **data))
+        return self._answer(fai_reject(report_id=int(pk), user=request.user, **data))
 
 
 class NonConformanceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -208,22 +220,22 @@ class NonConformanceViewSet(viewsets.ReadOnlyModelViewSet):
     def raise_(self, request):
         """Raise a nonconformance; it holds its operation until dispositioned."""
         data = _input(serializers.NCRaiseInput, request)
-        nc = services.nc_raise(user=request.user, job_id=data["job"], operation_id=data["operation"],
-                               quantity=data["quantity"], description=data["description"], source=data["source"])
+        nc = nc_raise(user=request.user, job_id=data["job"], operation_id=data["operation"],
+                      quantity=data["quantity"], description=data["description"], source=data["source"])
         return Response(serializers.NonConformanceSerializer(nc).data, status=201)
 
     @action(detail=True, methods=["post"])
     @extend_schema(request=serializers.NCDispositionInput, responses=serializers.NonConformanceSerializer)
     def disposition(self, request, pk=None):
         data = _input(serializers.NCDispositionInput, request)
-        nc = services.nc_disposition(nc_id=int(pk), user=request.user, **data)
+        nc = nc_disposition(nc_id=int(pk), user=request.user, **data)
         return Response(serializers.NonConformanceSerializer(nc).data)
 
     @action(detail=True, methods=["post"])
     @extend_schema(request=serializers.NCCloseInput, responses=serializers.NonConformanceSerializer)
     def close(self, request, pk=None):
         data = _input(serializers.NCCloseInput, request)
-        nc = services.nc_close(nc_id=int(pk), user=request.user, **data)
+        nc = nc_close(nc_id=int(pk), user=request.user, **data)
         return Response(serializers.NonConformanceSerializer(nc).data)
 
 
@@ -238,7 +250,7 @@ class InspectionRecordViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.InspectionRecordInput, responses=serializers.InspectionRecordSerializer)
     def create(self, request):
         data = _input(serializers.InspectionRecordInput, request)
-        record = services.inspection_record_create(
+        record = inspection_record_create(
             operation_id=data["operation"], user=request.user, kind=data["kind"], pieces=data["pieces"],
             sample_size=data["sample_size"], readings=[dict(reading) for reading in data["readings"]])
         record = selectors.inspection_records().get(pk=record.pk)
