@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from inspection.choices import FAIType, GaugeStatus, InspectionKind, NCStatus, ReportStatus
+from inspection.choices import FAIType, GaugeStatus, InspectionKind, NCStatus, ReportStatus, RequirementKind
 from inspection.models import (
     Characteristic,
     CharacteristicResult,
@@ -68,7 +68,7 @@ def report_detail(report_id: int) -> FirstArticleReport:
             .get(pk=report_id))
 
 
-def report_characteristics(report: FirstArticleReport):
+def report_characteristics(report: FirstArticleReport) -> QuerySet[Characteristic]:
     """The characteristics a report must cover: a partial one its listed ones; a full one every
     characteristic of the plan produced at this operation or before it."""
     if report.fai_type == FAIType.PARTIAL:
@@ -95,15 +95,15 @@ def report_rows(report: FirstArticleReport) -> list[dict]:
     ]
 
 
-def plain_number(value) -> str:
+def plain_number(value: Decimal) -> str:
     """10.02000 as "10.02", 10.00000 as "10": a limit as the drawing shows it."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def requirement_text(characteristic) -> str:
+def requirement_text(characteristic: Characteristic) -> str:
     c = characteristic
-    if c.requirement_kind == "attribute":
+    if c.requirement_kind == RequirementKind.ATTRIBUTE:
         return c.attribute_note
     return f"{plain_number(c.nominal)} ({plain_number(c.lower_limit)} – {plain_number(c.upper_limit)}) {c.unit}"
 
@@ -181,12 +181,8 @@ class RecallEntry:
     measured_by: str
     nonconformance: str
 
-    def as_row(self) -> list[str]:
-        values = {**self.__dict__, "measured_at": timezone.localtime(self.measured_at).isoformat(timespec="minutes")}
-        return [values[name] for name in RECALL_COLUMNS]
 
-
-def _value(value) -> str:
+def _value(value: Decimal | None) -> str:
     return "" if value is None else str(value)
 
 
@@ -217,15 +213,6 @@ def gauge_recall_entries(*, gauge_id: int, calibration_id: int | None = None) ->
     return sorted(entries, key=lambda entry: entry.measured_at)
 
 
-# The first twelve columns are those of the first-article-only export, in the same places.
-RECALL_COLUMNS = ["gauge", "measured_at", "job", "operation", "part", "record", "record_status", "balloon",
-                  "measured_value", "unit", "verdict", "measured_by", "inspection", "piece", "nonconformance"]
-
-
-def gauge_recall_rows(entries: list[RecallEntry]) -> list[list[str]]:
-    return [entry.as_row() for entry in entries]
-
-
 def inspection_records(*, operation_id: int | None = None) -> QuerySet[InspectionRecord]:
     records = InspectionRecord.objects.select_related("job__part_revision__part", "operation", "inspector")
     if operation_id is not None:
@@ -248,7 +235,7 @@ def nonconformance_list() -> QuerySet[NonConformance]:
         .order_by("-created_at")
 
 
-def record_characteristics(operation: JobOperation, *, kind: str):
+def record_characteristics(operation: JobOperation, *, kind: str) -> QuerySet[Characteristic]:
     """What a check at an operation may measure: an in-process check, the characteristics produced at
     this operation or before it (and those tied to no operation); a final inspection, the whole plan."""
     plan = InspectionPlan.objects.filter(part_revision_id=operation.job.part_revision_id).first()

@@ -1,7 +1,4 @@
-import csv
 
-from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -20,6 +17,7 @@ from inspection.models import (
     InspectionPlan,
     NonConformance,
 )
+from inspection.recall import gauge_recall_csv
 from inspection.services.first_articles import (
     fai_approve,
     fai_form_two_line_add,
@@ -76,19 +74,10 @@ class GaugeViewSet(RecordViewSet):
         last good calibration before the latest out-of-tolerance one, with jobs and records.
         `?export=csv` for a spreadsheet."""
         gauge = self.get_object()
-        entries = selectors.gauge_recall_entries(gauge_id=gauge.pk)
         if request.query_params.get("export") == "csv":
-            return recall_csv_response(gauge, entries)
+            return gauge_recall_csv(gauge)
+        entries = selectors.gauge_recall_entries(gauge_id=gauge.pk)
         return Response(serializers.RecallEntrySerializer(entries, many=True).data)
-
-
-def recall_csv_response(gauge, entries) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"recall-{gauge.asset_id}.csv")
-    writer = csv.writer(response)
-    writer.writerow(selectors.RECALL_COLUMNS)
-    writer.writerows(selectors.gauge_recall_rows(entries))
-    return response
 
 
 class InspectionPlanViewSet(RecordViewSet):

@@ -10,7 +10,8 @@ from conftest import PASSWORD
 from core.errors import ApplicationError, Conflict, Forbidden
 from inspection.choices import Disposition, FAIType, FormTwoKind, GaugeStatus, NCStatus, ReportStatus, Verdict
 from inspection.models import CharacteristicResult, FirstArticleReport, NonConformance
-from inspection.selectors import first_article_queue, gauge_recall, gauge_recall_entries, gauge_recall_rows
+from inspection.recall import gauge_recall_rows
+from inspection.selectors import first_article_queue, gauge_recall, gauge_recall_entries
 from inspection.services.first_articles import (
     fai_approve,
     fai_form_two_line_add,

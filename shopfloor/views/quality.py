@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core.errors import ApplicationError
 from inspection import selectors
-from inspection.api.views import recall_csv_response
 from inspection.as9102 import fair_pdf, fair_xlsx
 from inspection.choices import Disposition, InspectionKind, NCStatus, ReportStatus, RequirementKind
 from inspection.models import Characteristic, FirstArticleReport, Gauge, NonConformance
+from inspection.recall import gauge_recall_csv
 from inspection.services.first_articles import (
     fai_approve,
     fai_form_two_line_add,
@@ -197,8 +197,7 @@ def _date(text: str, *, field: str):
 @require_safe
 @permission_required("inspection.view_gauge", raise_exception=True)
 def quality_gauge_recall(request, gauge_id: int):
-    gauge = get_object_or_404(Gauge, pk=gauge_id)
-    return recall_csv_response(gauge, selectors.gauge_recall_entries(gauge_id=gauge.pk))
+    return gauge_recall_csv(get_object_or_404(Gauge, pk=gauge_id))
 
 
 @require_safe
