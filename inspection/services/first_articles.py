@@ -5,34 +5,20 @@ Locks: the report first, then the jobs services lock machine and operation."""
 
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from core.permissions import require_perm
-from inspection.choices import (
-    Disposition,
-    FAIType,
-    FormTwoKind,
-    NCSource,
-    ReportStatus,
-    Verdict,
-)
-from inspection.models import (
-    CharacteristicResult,
-    FirstArticleReport,
-    FormTwoLine,
-    InspectionPlan,
-)
+from inspection.choices import Disposition, FAIType, FormTwoKind, NCSource, ReportStatus, Verdict
+from inspection.models import CharacteristicResult, FirstArticleReport, FormTwoLine, InspectionPlan
 from inspection.selectors import report_characteristics
 from inspection.services.measurements import measurement_check
 from inspection.services.nonconformances import nc_create
 from jobs.choices import FirstArticleRequirement, OperationStatus
 from jobs.models import JobOperation
-from jobs.services import (
-    nc_program_mark_proven,
-    operation_production_gate_set,
-)
+from jobs.services import nc_program_mark_proven, operation_production_gate_set
 
 
 def _lock_report(report_id: int) -> FirstArticleReport:
@@ -42,7 +28,6 @@ def _lock_report(report_id: int) -> FirstArticleReport:
     return report
 
 
-
 def _fair_id(operation: JobOperation) -> str:
     base = f"FAIR-{operation.job.number}-{operation.operation_number}"
     taken = FirstArticleReport.objects.filter(fair_id__startswith=base).count()
@@ -50,7 +35,7 @@ def _fair_id(operation: JobOperation) -> str:
 
 
 @transaction.atomic
-def fai_open_for_operation(*, operation_id: int, user) -> FirstArticleReport:
+def fai_open_for_operation(*, operation_id: int, user: User) -> FirstArticleReport:
     """The report of an operation waiting for its first article: the one open already, or a new one
     with the requirement and reason derived at release, and Form 2's material lines from the job's lots."""
     require_perm(user, "inspection.add_firstarticlereport")
@@ -101,7 +86,7 @@ def _open_report(report_id: int) -> FirstArticleReport:
 
 
 @transaction.atomic
-def fai_result_record(*, report_id: int, characteristic_id: int, user, value: str | Decimal | None = None,
+def fai_result_record(*, report_id: int, characteristic_id: int, user: User, value: str | Decimal | None = None,
                       accepted: bool | None = None, gauge_id: int | None = None,
                       notes: str = "") -> CharacteristicResult:
     """One Form 3 row: the value is checked against the characteristic's unit and limits (inclusive)
@@ -131,9 +116,10 @@ def fai_result_record(*, report_id: int, characteristic_id: int, user, value: st
 
 
 @transaction.atomic
-def fai_form_two_line_add(*, report_id: int, user, kind: str, designation: str, specification: str, code: str = "",
-                          supplier: str = "", certificate_number: str = "", functional_test_procedure: str = "",
-                          acceptance_report_number: str = "") -> FormTwoLine:
+def fai_form_two_line_add(*, report_id: int, user: User, kind: str, designation: str, specification: str,
+                          code: str = "", supplier: str = "", certificate_number: str = "",
+                          functional_test_procedure: str = "", acceptance_report_number: str = "") -> FormTwoLine:
+    """One Form 2 line: a material, special process or functional test with its paperwork."""
     require_perm(user, "inspection.add_formtwoline")
     report = _open_report(report_id)
     if kind not in FormTwoKind.values:
@@ -149,7 +135,7 @@ def fai_form_two_line_add(*, report_id: int, user, kind: str, designation: str, 
 
 
 @transaction.atomic
-def fai_submit(*, report_id: int, user) -> FirstArticleReport:
+def fai_submit(*, report_id: int, user: User) -> FirstArticleReport:
     """Every characteristic the report covers has its row: the report goes for approval."""
     require_perm(user, "inspection.change_firstarticlereport")
     report = _open_report(report_id)
@@ -167,14 +153,14 @@ def fai_submit(*, report_id: int, user) -> FirstArticleReport:
     return report
 
 
-def _signature(user, password: str) -> None:
+def _signature(user: User, password: str) -> None:
     require_perm(user, "inspection.approve_firstarticlereport")
     if not password or not user.check_password(password):
         raise Forbidden("The password is not correct: the signature was not applied.", code="bad_signature")
 
 
 @transaction.atomic
-def fai_approve(*, report_id: int, user, password: str, note: str = "") -> FirstArticleReport:
+def fai_approve(*, report_id: int, user: User, password: str, note: str = "") -> FirstArticleReport:
     """Sign the report off (the inspector re-enters the password). The operation's production gate
     opens and the NC program version it ran is proven."""
     _signature(user, password)
@@ -204,7 +190,7 @@ def fai_approve(*, report_id: int, user, password: str, note: str = "") -> First
 
 
 @transaction.atomic
-def fai_reject(*, report_id: int, user, password: str, note: str) -> FirstArticleReport:
+def fai_reject(*, report_id: int, user: User, password: str, note: str) -> FirstArticleReport:
     """Reject the first piece: the gate stays closed and the operation goes back to setup for a new one."""
     _signature(user, password)
     if not note.strip():

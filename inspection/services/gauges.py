@@ -2,30 +2,29 @@
 
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, NotFound
 from core.permissions import require_perm
-from inspection.choices import (
-    GaugeStatus,
-)
-from inspection.models import (
-    Calibration,
-    Characteristic,
-    Gauge,
-)
+from inspection.choices import GaugeStatus
+from inspection.models import Calibration, Characteristic, Gauge
 
 DUE_SOON_DAYS = 14
 
 
 def gauge_status_on(gauge: Gauge, *, today: dt.date) -> str:
     """The status the calendar gives a gauge in service; statuses set by hand stay as they are."""
-    if gauge.status in (GaugeStatus.OUT_FOR_CALIBRATION, GaugeStatus.QUARANTINED, GaugeStatus.RETIRED):
+    if gauge.status in GaugeStatus.set_by_hand():
         return gauge.status
-    if gauge.next_due_on is None or gauge.next_due_on < today:
+    return _status_by_calendar(gauge.next_due_on, today=today)
+
+
+def _status_by_calendar(next_due_on: dt.date | None, *, today: dt.date) -> str:
+    if next_due_on is None or next_due_on < today:
         return GaugeStatus.OVERDUE
-    if gauge.next_due_on <= today + dt.timedelta(days=DUE_SOON_DAYS):
+    if next_due_on <= today + dt.timedelta(days=DUE_SOON_DAYS):
         return GaugeStatus.DUE_SOON
     return GaugeStatus.ACTIVE
 
@@ -49,8 +48,7 @@ def gauge_statuses_refresh(*, today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     changed = 0
     with transaction.atomic():
-        for gauge in Gauge.objects.select_for_update().exclude(
-                status__in=(GaugeStatus.OUT_FOR_CALIBRATION, GaugeStatus.QUARANTINED, GaugeStatus.RETIRED)):
+        for gauge in Gauge.objects.select_for_update().exclude(status__in=GaugeStatus.set_by_hand()):
             status = gauge_status_on(gauge, today=today)
             if status != gauge.status:
                 gauge.status = status
@@ -59,8 +57,17 @@ def gauge_statuses_refresh(*, today: dt.date | None = None) -> int:
     return changed
 
 
+def _lock_gauge(gauge_id: int) -> Gauge:
+    gauge = Gauge.objects.select_for_update().filter(pk=gauge_id).first()
+    if gauge is None:
+        raise NotFound(f"There is no gauge {gauge_id}.")
+    if gauge.status == GaugeStatus.RETIRED:
+        raise Conflict(f"Gauge {gauge.asset_id} is retired.", code="retired")
+    return gauge
+
+
 @transaction.atomic
-def gauge_calibrate(*, gauge_id: int, user, calibrated_on: dt.date, as_found_in_tolerance: bool,
+def gauge_calibrate(*, gauge_id: int, user: User, calibrated_on: dt.date, as_found_in_tolerance: bool,
                     as_left_in_tolerance: bool, certificate_number: str, performed_by: str,
                     next_due_on: dt.date | None = None, as_found_notes: str = "",
                     as_left_notes: str = "") -> Calibration:
@@ -68,11 +75,7 @@ def gauge_calibrate(*, gauge_id: int, user, calibrated_on: dt.date, as_found_in_
     left out of tolerance, it is quarantined. Found out of tolerance, what it measured since its last
     good calibration is suspect: see `inspection.selectors.gauge_recall`."""
     require_perm(user, "inspection.add_calibration")
-    gauge = Gauge.objects.select_for_update().filter(pk=gauge_id).first()
-    if gauge is None:
-        raise NotFound(f"There is no gauge {gauge_id}.")
-    if gauge.status == GaugeStatus.RETIRED:
-        raise Conflict(f"Gauge {gauge.asset_id} is retired.", code="retired")
+    gauge = _lock_gauge(gauge_id)
     if not certificate_number.strip():
         raise ApplicationError("Enter the calibration certificate number.", field="certificate_number")
     if calibrated_on > timezone.localdate():
@@ -87,8 +90,7 @@ def gauge_calibrate(*, gauge_id: int, user, calibrated_on: dt.date, as_found_in_
     calibration.save()
     gauge.last_calibrated_on, gauge.next_due_on = calibrated_on, next_due_on
     if as_left_in_tolerance:
-        gauge.status = GaugeStatus.ACTIVE
-        gauge.status = gauge_status_on(gauge, today=timezone.localdate())
+        gauge.status = _status_by_calendar(next_due_on, today=timezone.localdate())
     else:
         gauge.status = GaugeStatus.QUARANTINED
     gauge._history_user = user
@@ -97,18 +99,16 @@ def gauge_calibrate(*, gauge_id: int, user, calibrated_on: dt.date, as_found_in_
 
 
 @transaction.atomic
-def gauge_status_set(*, gauge_id: int, user, status: str) -> Gauge:
+def gauge_status_set(*, gauge_id: int, user: User, status: str) -> Gauge:
     """Send out for calibration, quarantine, retire, or put back in service (by the calendar)."""
     require_perm(user, "inspection.change_gauge")
     if status not in GaugeStatus.values:
         raise ApplicationError(f"“{status}” is not a gauge status.", field="status")
-    gauge = Gauge.objects.select_for_update().get(pk=gauge_id)
-    if gauge.status == GaugeStatus.RETIRED:
-        raise Conflict(f"Gauge {gauge.asset_id} is retired.", code="retired")
-    gauge.status = status
-    if status in (GaugeStatus.ACTIVE, GaugeStatus.DUE_SOON, GaugeStatus.OVERDUE):
-        gauge.status = GaugeStatus.ACTIVE
-        gauge.status = gauge_status_on(gauge, today=timezone.localdate())
+    gauge = _lock_gauge(gauge_id)
+    if status in GaugeStatus.set_by_hand():
+        gauge.status = status
+    else:  # back in service: the calendar says which
+        gauge.status = _status_by_calendar(gauge.next_due_on, today=timezone.localdate())
     gauge._history_user = user
     gauge.save()
     return gauge

@@ -7,14 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from core.errors import ApplicationError, NotFound
-from inspection.choices import (
-    RequirementKind,
-    Verdict,
-)
-from inspection.models import (
-    Characteristic,
-    Gauge,
-)
+from inspection.choices import RequirementKind, Verdict
+from inspection.models import Characteristic, Gauge
 from inspection.services.gauges import gauge_check_usable
 
 # Length units a value may be typed in, in millimetres.

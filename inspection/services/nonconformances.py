@@ -2,19 +2,14 @@
 
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, NotFound
 from core.permissions import require_perm
-from inspection.choices import (
-    Disposition,
-    NCSource,
-    NCStatus,
-)
-from inspection.models import (
-    NonConformance,
-)
+from inspection.choices import Disposition, NCSource, NCStatus
+from inspection.models import NonConformance
 from jobs.choices import OperationStatus
 from jobs.models import Job, JobOperation
 from jobs.services import operation_hold, operation_release_hold
@@ -33,7 +28,9 @@ HOLDABLE = (OperationStatus.PENDING, OperationStatus.READY, OperationStatus.SETU
 
 
 def nc_create(*, job: Job, operation: JobOperation | None, source: str, quantity: int, description: str,
-               user) -> NonConformance:
+              user: User) -> NonConformance:
+    """The write `nc_raise` and a failing measurement share, inside the caller's transaction and permission
+    check: numbers the nonconformance and holds its operation if that is still in work."""
     if source not in NCSource.values:
         raise ApplicationError(f"“{source}” is not a source of nonconformance.", field="source")
     if not str(description).strip():
@@ -64,7 +61,7 @@ def nc_create(*, job: Job, operation: JobOperation | None, source: str, quantity
 
 
 @transaction.atomic
-def nc_raise(*, user, job_id: int, description: str, quantity: int = 1, operation_id: int | None = None,
+def nc_raise(*, user: User, job_id: int, description: str, quantity: int = 1, operation_id: int | None = None,
              source: str = NCSource.IN_PROCESS) -> NonConformance:
     """Raise a nonconformance. It holds its operation (if that is still in work) until dispositioned."""
     require_perm(user, "inspection.add_nonconformance")
@@ -75,7 +72,7 @@ def nc_raise(*, user, job_id: int, description: str, quantity: int = 1, operatio
     if operation_id and operation is None:
         raise NotFound(f"There is no operation {operation_id}.")
     return nc_create(job=job, operation=operation, source=source, quantity=quantity, description=description,
-                      user=user)
+                     user=user)
 
 
 def _nc_lock(nc_id: int) -> NonConformance:
@@ -86,7 +83,7 @@ def _nc_lock(nc_id: int) -> NonConformance:
 
 
 @transaction.atomic
-def nc_disposition(*, nc_id: int, user, disposition: str, note: str = "") -> NonConformance:
+def nc_disposition(*, nc_id: int, user: User, disposition: str, note: str = "") -> NonConformance:
     """Decide what happens to the nonconforming pieces; recorded with who and when. The hold it put on
     its operation is released once no other open nonconformance holds it."""
     require_perm(user, "inspection.change_nonconformance")
@@ -110,7 +107,8 @@ def nc_disposition(*, nc_id: int, user, disposition: str, note: str = "") -> Non
 
 
 @transaction.atomic
-def nc_close(*, nc_id: int, user, root_cause: str = "", corrective_action: str = "") -> NonConformance:
+def nc_close(*, nc_id: int, user: User, root_cause: str = "", corrective_action: str = "") -> NonConformance:
+    """Close a dispositioned nonconformance, with its root cause and corrective action if given."""
     require_perm(user, "inspection.change_nonconformance")
     nc = _nc_lock(nc_id)
     if nc.status == NCStatus.CLOSED:

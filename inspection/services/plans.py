@@ -1,19 +1,17 @@
 """Inspection plans: a balloon list imported from CSV, a plan copied forward to a new revision."""
 
+import csv
+import io
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.errors import ApplicationError, Conflict, NotFound
 from core.permissions import require_perm
-from inspection.choices import (
-    RequirementKind,
-)
-from inspection.models import (
-    Characteristic,
-    InspectionPlan,
-)
+from inspection.choices import RequirementKind
+from inspection.models import Characteristic, GaugeType, InspectionPlan
 from inspection.selectors import plan_compare
 from jobs.models import PartRevision
 
@@ -32,7 +30,8 @@ class PlanImportRefused(ApplicationError):
         self.lines = lines
 
 
-def _plan_row(row: dict, *, plan: InspectionPlan, gauge_types: dict, seen: set) -> Characteristic:
+def _plan_row(row: dict[str, str], *, plan: InspectionPlan, gauge_types: dict[str, GaugeType],
+              seen: set[str]) -> Characteristic:
     """One CSV line as an unsaved characteristic, or the refusal of that line."""
     balloon = row.get("balloon", "")
     if not balloon:
@@ -83,17 +82,12 @@ def _plan_row(row: dict, *, plan: InspectionPlan, gauge_types: dict, seen: set) 
 
 
 @transaction.atomic
-def plan_import_csv(*, part_revision_id: int, text: str, user) -> InspectionPlan:
+def plan_import_csv(*, part_revision_id: int, text: str, user: User) -> InspectionPlan:
     """Add the balloon list of a CSV file to the revision's plan (created if missing).
     Columns (header row, any order, only `balloon` required): balloon, sheet, zone, designator
     (none/key/critical), description, nominal, lower, upper (a variable requirement needs all three),
     attribute_note (an attribute requirement), unit, method, gauge_type (a gauge type code),
     operation_number. All lines or none: every bad line is refused with its number."""
-    import csv
-    import io
-
-    from inspection.models import GaugeType
-
     require_perm(user, "inspection.add_characteristic")
     if not PartRevision.objects.filter(pk=part_revision_id).exists():
         raise NotFound(f"There is no part revision {part_revision_id}.")
@@ -136,9 +130,9 @@ def plan_import_csv(*, part_revision_id: int, text: str, user) -> InspectionPlan
 
 
 @transaction.atomic
-def plan_copy_forward(*, from_revision_id: int, to_revision_id: int, user) -> tuple[InspectionPlan, dict]:
+def plan_copy_forward(*, from_revision_id: int, to_revision_id: int, user: User) -> tuple[InspectionPlan, dict]:
     """Copy a plan to another revision of the same part that has none yet. Returns the plan and what
-    differs from the copied one once edited: see `plan_compare`."""
+    differs from the copied one: see `inspection.selectors.plan_compare`."""
     require_perm(user, "inspection.add_inspectionplan")
     source = InspectionPlan.objects.select_related("part_revision").filter(part_revision_id=from_revision_id).first()
     if source is None:

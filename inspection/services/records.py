@@ -1,20 +1,15 @@
 """In-process and final inspections: a sample's readings, all recorded or none."""
 
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, NotFound
 from core.permissions import require_perm
-from inspection.choices import (
-    InspectionKind,
-    NCSource,
-    Verdict,
-)
-from inspection.models import (
-    InspectionReading,
-    InspectionRecord,
-)
+from inspection.choices import InspectionKind, NCSource, Verdict
+from inspection.models import InspectionReading, InspectionRecord
 from inspection.selectors import record_characteristics
 from inspection.services.measurements import Measurement, measurement_check
 from inspection.services.nonconformances import nc_create
@@ -24,7 +19,7 @@ from jobs.models import JobOperation
 NOTHING_MADE_YET = (OperationStatus.PENDING, OperationStatus.READY)
 
 
-def _whole_number(value) -> int | None:
+def _whole_number(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value if value is not None else "").strip()
@@ -32,8 +27,8 @@ def _whole_number(value) -> int | None:
 
 
 @transaction.atomic
-def inspection_record_create(*, operation_id: int, user, kind: str, readings: list[dict], pieces: str = "",
-                             sample_size: int | str | None = None) -> InspectionRecord:
+def inspection_record_create(*, operation_id: int, user: User, kind: str, readings: list[dict[str, Any]],
+                             pieces: str = "", sample_size: int | str | None = None) -> InspectionRecord:
     """Record an in-process or final check of a sample against an operation. Each reading is
     {characteristic, piece, value or accepted, gauge}, judged exactly as a first-article row (see
     `measurement_check`). All readings or none: the first refusal names its balloon and piece.
