@@ -1,5 +1,5 @@
 """AS9102 Rev C Forms 1, 2 and 3 of a first-article report: the field rows, and the same rows as a PDF
-(WeasyPrint, like the traveler) and as an XLSX workbook (openpyxl). Pages and the API call
+(WeasyPrint, like the traveler) and as an XLSX workbook (openpyxl). The report page calls
 `fair_pdf` / `fair_xlsx`; nothing here writes to the database."""
 
 import io

@@ -1,4 +1,5 @@
-"""The inspector's pages: the first-article queue, a report row by row, gauges, nonconformances.
+"""The inspector's pages: the first-article queue, a report row by row, in-process and final checks, gauges,
+nonconformances, inspection plans.
 
 Each form calls one inspection service; a refusal re-renders the same fragment with its message and
 status (base.html has htmx swap 4xx answers too)."""
@@ -18,6 +19,7 @@ from core.errors import ApplicationError
 from inspection import selectors
 from inspection.as9102 import fair_pdf, fair_xlsx
 from inspection.choices import Disposition, InspectionKind, NCStatus, ReportStatus, RequirementKind
+from inspection.inputs import plan_file_text
 from inspection.models import Characteristic, FirstArticleReport, Gauge, NonConformance
 from inspection.recall import gauge_recall_csv
 from inspection.services.first_articles import (
@@ -36,6 +38,15 @@ from inspection.services.records import inspection_record_create
 from jobs.models import Job, JobOperation, PartRevision
 
 VIEW = "inspection.view_firstarticlereport"
+
+
+def _accepted(choice: str) -> bool | None:
+    """An attribute's pass/fail buttons; None when neither was pressed."""
+    return {"pass": True, "fail": False}.get(choice)
+
+
+def _gauge_id(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
 
 
 def _report(report_id: int) -> FirstArticleReport:
@@ -102,13 +113,12 @@ def quality_row(request, report_id: int, characteristic_id: int):
     """One Form 3 row, measured: answers the row, with pass/fail at once, or the refusal."""
     report = _report(report_id)
     characteristic = get_object_or_404(Characteristic, pk=characteristic_id)
-    accepted = {"pass": True, "fail": False}.get(request.POST.get("accepted", ""))
-    gauge = request.POST.get("gauge", "")
     try:
         fai_result_record(
             report_id=report.pk, characteristic_id=characteristic.pk, user=request.user,
             value=request.POST.get("value") if characteristic.requirement_kind == RequirementKind.VARIABLE else None,
-            accepted=accepted, gauge_id=int(gauge) if gauge.isdigit() else None, notes=request.POST.get("notes", ""))
+            accepted=_accepted(request.POST.get("accepted", "")), gauge_id=_gauge_id(request.POST.get("gauge", "")),
+            notes=request.POST.get("notes", ""))
     except ApplicationError as err:
         context = _row_context(report, characteristic.pk, row_error=err, typed=request.POST.get("value", ""))
         return render(request, "shopfloor/quality/partials/row.html", context, status=err.status)
@@ -302,8 +312,7 @@ def _typed_readings(request, rows: list[dict]) -> tuple[list[dict], dict]:
         if c.requirement_kind == RequirementKind.ATTRIBUTE and accepted not in ("pass", "fail"):
             continue
         readings.append({"characteristic": c.pk, "piece": piece, "value": value or None,
-                         "accepted": {"pass": True, "fail": False}.get(accepted),
-                         "gauge": int(gauge) if gauge.isdigit() else None})
+                         "accepted": _accepted(accepted), "gauge": _gauge_id(gauge)})
     return readings, typed
 
 
@@ -349,7 +358,7 @@ def quality_check_verdict(request, operation_id: int, characteristic_id: int):
                 value = measured_value_parse(text, unit=characteristic.unit)
                 verdict = verdict_of(characteristic, value=value)
         else:
-            accepted = {"pass": True, "fail": False}.get(request.POST.get(f"accepted-{characteristic.pk}", ""))
+            accepted = _accepted(request.POST.get(f"accepted-{characteristic.pk}", ""))
             if accepted is not None:
                 verdict = verdict_of(characteristic, accepted=accepted)
     except ApplicationError as err:
@@ -433,10 +442,7 @@ def quality_plan_import(request, revision_id: int):
             raise ApplicationError("Choose the CSV file of the balloon list.", field="file")
         if upload.size > MAX_PLAN_FILE:
             raise ApplicationError("The file is larger than 2 MB; a balloon list is much smaller.", field="file")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ApplicationError("The file is not UTF-8 text: save it as “CSV UTF-8”.", field="file") from None
+        text = plan_file_text(upload)
         before = selectors.plan_for_revision(revision.pk)
         count = len(before.characteristics.all()) if before else 0
         plan = plan_import_csv(part_revision_id=revision.pk, text=text, user=request.user)
