@@ -1,5 +1,5 @@
 """AS9102 Rev C Forms 1, 2 and 3 of a first-article report: the field rows, and the same rows as a PDF
-(WeasyPrint, like the traveler) and as an XLSX workbook (openpyxl). Pages and the API call
+(WeasyPrint, like the traveler) and as an XLSX workbook (openpyxl). The report page calls
 `fair_pdf` / `fair_xlsx`; nothing here writes to the database."""
 
 import io
@@ -13,7 +13,6 @@ from weasyprint import HTML, URLFetcher
 from inspection import selectors
 from inspection.choices import ReportStatus, RequirementKind
 from inspection.models import FirstArticleReport
-from inspection.services import report_characteristics
 
 FORM2_COLUMNS = ["5. Material or Process Name", "6. Specification Number", "7. Code",
                  "8. Special Process Supplier Code", "9. Customer Approval Verification",
@@ -35,7 +34,7 @@ def _who(user) -> str:
 def fair_context(report: FirstArticleReport) -> dict:
     job, operation, revision = report.job, report.operation, report.job.part_revision
     results = {r.characteristic_id: r for r in report.results.select_related("gauge", "nonconformance")}
-    characteristics = list(report_characteristics(report))
+    characteristics = list(selectors.report_characteristics(report))
     has_nc = any(r.nonconformance_id for r in results.values())
     complete = report.status == ReportStatus.APPROVED
     partial = "Partial FAI: " + (report.partial_reason or report.reason) if report.fai_type == "partial" else \

@@ -31,6 +31,11 @@ class GaugeStatus(models.TextChoices):
     def usable(cls) -> tuple[str, ...]:
         return (cls.ACTIVE, cls.DUE_SOON)
 
+    @classmethod
+    def set_by_hand(cls) -> tuple[str, ...]:
+        """The statuses an inspector sets; the calendar sets the others."""
+        return (cls.OUT_FOR_CALIBRATION, cls.QUARANTINED, cls.RETIRED)
+
 
 class ReportStatus(models.TextChoices):
     OPEN = "open", "Open"

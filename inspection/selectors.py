@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from inspection.choices import GaugeStatus, NCStatus, ReportStatus
+from inspection.choices import FAIType, GaugeStatus, InspectionKind, NCStatus, ReportStatus, RequirementKind
 from inspection.models import (
     Characteristic,
     CharacteristicResult,
@@ -68,11 +68,22 @@ def report_detail(report_id: int) -> FirstArticleReport:
             .get(pk=report_id))
 
 
+def report_characteristics(report: FirstArticleReport) -> QuerySet[Characteristic]:
+    """The characteristics a report must cover: a partial one its listed ones; a full one every
+    characteristic of the plan produced at this operation or before it."""
+    if report.fai_type == FAIType.PARTIAL:
+        return report.covered_characteristics.select_related("gauge_type").order_by("balloon_number")
+    plan = InspectionPlan.objects.filter(part_revision_id=report.job.part_revision_id).first()
+    if plan is None:
+        return Characteristic.objects.none()
+    return (plan.characteristics.select_related("gauge_type")
+            .filter(Q(operation_number__isnull=True) | Q(operation_number__lte=report.operation.operation_number))
+            .order_by("balloon_number"))
+
+
 def report_rows(report: FirstArticleReport) -> list[dict]:
     """Form 3: each characteristic the report covers with its result (None until measured) and the
     gauges that may measure it (of its type, usable today)."""
-    from inspection.services import report_characteristics
-
     results = {r.characteristic_id: r for r in report.results.select_related("gauge", "nonconformance")}
     today = timezone.localdate()
     gauges = list(Gauge.objects.filter(status__in=GaugeStatus.usable(), next_due_on__gte=today)
@@ -84,15 +95,15 @@ def report_rows(report: FirstArticleReport) -> list[dict]:
     ]
 
 
-def plain_number(value) -> str:
+def plain_number(value: Decimal) -> str:
     """10.02000 as "10.02", 10.00000 as "10": a limit as the drawing shows it."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def requirement_text(characteristic) -> str:
+def requirement_text(characteristic: Characteristic) -> str:
     c = characteristic
-    if c.requirement_kind == "attribute":
+    if c.requirement_kind == RequirementKind.ATTRIBUTE:
         return c.attribute_note
     return f"{plain_number(c.nominal)} ({plain_number(c.lower_limit)} – {plain_number(c.upper_limit)}) {c.unit}"
 
@@ -170,12 +181,8 @@ class RecallEntry:
     measured_by: str
     nonconformance: str
 
-    def as_row(self) -> list[str]:
-        values = {**self.__dict__, "measured_at": timezone.localtime(self.measured_at).isoformat(timespec="minutes")}
-        return [values[name] for name in RECALL_COLUMNS]
 
-
-def _value(value) -> str:
+def _value(value: Decimal | None) -> str:
     return "" if value is None else str(value)
 
 
@@ -206,15 +213,6 @@ def gauge_recall_entries(*, gauge_id: int, calibration_id: int | None = None) ->
     return sorted(entries, key=lambda entry: entry.measured_at)
 
 
-# The first twelve columns are those of the first-article-only export, in the same places.
-RECALL_COLUMNS = ["gauge", "measured_at", "job", "operation", "part", "record", "record_status", "balloon",
-                  "measured_value", "unit", "verdict", "measured_by", "inspection", "piece", "nonconformance"]
-
-
-def gauge_recall_rows(entries: list[RecallEntry]) -> list[list[str]]:
-    return [entry.as_row() for entry in entries]
-
-
 def inspection_records(*, operation_id: int | None = None) -> QuerySet[InspectionRecord]:
     records = InspectionRecord.objects.select_related("job__part_revision__part", "operation", "inspector")
     if operation_id is not None:
@@ -237,11 +235,22 @@ def nonconformance_list() -> QuerySet[NonConformance]:
         .order_by("-created_at")
 
 
+def record_characteristics(operation: JobOperation, *, kind: str) -> QuerySet[Characteristic]:
+    """What a check at an operation may measure: an in-process check, the characteristics produced at
+    this operation or before it (and those tied to no operation); a final inspection, the whole plan."""
+    plan = InspectionPlan.objects.filter(part_revision_id=operation.job.part_revision_id).first()
+    if plan is None:
+        return Characteristic.objects.none()
+    characteristics = plan.characteristics.select_related("gauge_type").order_by("balloon_number")
+    if kind == InspectionKind.IN_PROCESS:
+        characteristics = characteristics.filter(
+            Q(operation_number__isnull=True) | Q(operation_number__lte=operation.operation_number))
+    return characteristics
+
+
 def check_rows(operation: JobOperation, *, kind: str) -> list[dict]:
     """The rows of an in-process or final check: each characteristic it may measure with its
     requirement and the gauges that may measure it (of its type, usable today)."""
-    from inspection.services import record_characteristics
-
     today = timezone.localdate()
     gauges = list(Gauge.objects.filter(status__in=GaugeStatus.usable(), next_due_on__gte=today)
                   .select_related("gauge_type").order_by("asset_id"))
@@ -271,11 +280,27 @@ def plan_for_revision(revision_id: int) -> InspectionPlan | None:
             .filter(part_revision_id=revision_id).first())
 
 
+PLAN_COMPARED = ("sheet", "zone", "designator", "description", "requirement_kind", "nominal", "lower_limit",
+                 "upper_limit", "attribute_note", "unit", "method", "gauge_type_id", "operation_number")
+
+
+def plan_compare(*, old: InspectionPlan, new: InspectionPlan) -> dict:
+    """What changed between two plans, by balloon: added, removed, and changed with old and new values."""
+    before = {c.balloon_number: c for c in old.characteristics.all()}
+    after = {c.balloon_number: c for c in new.characteristics.all()}
+    changed = {}
+    for balloon in sorted(before.keys() & after.keys()):
+        fields = {name: (getattr(before[balloon], name), getattr(after[balloon], name)) for name in PLAN_COMPARED
+                  if getattr(before[balloon], name) != getattr(after[balloon], name)}
+        if fields:
+            changed[balloon] = fields
+    return {"added": sorted(after.keys() - before.keys()), "removed": sorted(before.keys() - after.keys()),
+            "changed": changed}
+
+
 def plan_compare_rows(*, old: InspectionPlan, new: InspectionPlan) -> dict:
     """`plan_compare` as a page shows it: added and removed characteristics with their requirement,
     changed ones with each field's label and old and new values as the drawing writes them."""
-    from inspection.services import plan_compare
-
     diff = plan_compare(old=old, new=new)
     before = {c.balloon_number: c for c in old.characteristics.select_related("gauge_type")}
     after = {c.balloon_number: c for c in new.characteristics.select_related("gauge_type")}

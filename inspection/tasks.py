@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from inspection.services import gauge_statuses_refresh
+from inspection.services.gauges import gauge_statuses_refresh
 
 
 @shared_task

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from jobs.choices import OperationStatus
-from shopfloor.travelers import operation_scan_code
+from jobs.traveler import operation_scan_code
 from tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,15 +1,12 @@
-import csv
 
-from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.viewsets import RecordViewSet
-from core.errors import ApplicationError, NotFound
-from inspection import selectors, services
+from core.errors import NotFound
+from inspection import inputs, selectors
 from inspection.api import serializers
 from inspection.models import (
     Calibration,
@@ -20,6 +17,19 @@ from inspection.models import (
     InspectionPlan,
     NonConformance,
 )
+from inspection.recall import gauge_recall_csv
+from inspection.services.first_articles import (
+    fai_approve,
+    fai_form_two_line_add,
+    fai_open_for_operation,
+    fai_reject,
+    fai_result_record,
+    fai_submit,
+)
+from inspection.services.gauges import gauge_calibrate, gauge_status_set
+from inspection.services.nonconformances import nc_close, nc_disposition, nc_raise
+from inspection.services.plans import plan_copy_forward, plan_import_csv
+from inspection.services.records import inspection_record_create
 
 
 class GaugeTypeViewSet(RecordViewSet):
@@ -42,19 +52,19 @@ class GaugeViewSet(RecordViewSet):
     ordering_fields = ["asset_id", "next_due_on"]
 
     @action(detail=True, methods=["post"])
-    @extend_schema(request=serializers.CalibrateInput, responses=serializers.CalibrationSerializer)
+    @extend_schema(request=inputs.CalibrateInput, responses=serializers.CalibrationSerializer)
     def calibrate(self, request, pk=None):
         """Record a calibration with its as-found and as-left results; sets the next due date."""
-        data = _input(serializers.CalibrateInput, request)
-        calibration = services.gauge_calibrate(gauge_id=int(pk), user=request.user, **data)
+        data = _input(inputs.CalibrateInput, request)
+        calibration = gauge_calibrate(gauge_id=int(pk), user=request.user, **data)
         return Response(serializers.CalibrationSerializer(calibration).data, status=201)
 
     @action(detail=True, methods=["post"], url_path="set-status")
-    @extend_schema(request=serializers.GaugeStatusInput, responses=serializers.GaugeSerializer)
+    @extend_schema(request=inputs.GaugeStatusInput, responses=serializers.GaugeSerializer)
     def set_status(self, request, pk=None):
         """Out for calibration, quarantined, retired, or back in service."""
-        data = _input(serializers.GaugeStatusInput, request)
-        gauge = services.gauge_status_set(gauge_id=int(pk), user=request.user, status=data["status"])
+        data = _input(inputs.GaugeStatusInput, request)
+        gauge = gauge_status_set(gauge_id=int(pk), user=request.user, status=data["status"])
         return Response(serializers.GaugeSerializer(gauge).data)
 
     @action(detail=True, methods=["get"])
@@ -64,19 +74,10 @@ class GaugeViewSet(RecordViewSet):
         last good calibration before the latest out-of-tolerance one, with jobs and records.
         `?export=csv` for a spreadsheet."""
         gauge = self.get_object()
-        entries = selectors.gauge_recall_entries(gauge_id=gauge.pk)
         if request.query_params.get("export") == "csv":
-            return recall_csv_response(gauge, entries)
+            return gauge_recall_csv(gauge)
+        entries = selectors.gauge_recall_entries(gauge_id=gauge.pk)
         return Response(serializers.RecallEntrySerializer(entries, many=True).data)
-
-
-def recall_csv_response(gauge, entries) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"recall-{gauge.asset_id}.csv")
-    writer = csv.writer(response)
-    writer.writerow(selectors.RECALL_COLUMNS)
-    writer.writerows(selectors.gauge_recall_rows(entries))
-    return response
 
 
 class InspectionPlanViewSet(RecordViewSet):
@@ -85,29 +86,26 @@ class InspectionPlanViewSet(RecordViewSet):
     filterset_fields = ["part_revision"]
 
     @action(detail=False, methods=["post"], url_path="import-csv")
-    @extend_schema(request=serializers.PlanImportInput, responses=serializers.InspectionPlanSerializer)
+    @extend_schema(request=inputs.PlanImportInput, responses=serializers.InspectionPlanSerializer)
     def import_csv(self, request):
         """Add a balloon list from CSV to a revision's plan; all lines or none. Columns: balloon, sheet,
         zone, designator, description, nominal, lower, upper, attribute_note, unit, method, gauge_type,
         operation_number."""
-        data = _input(serializers.PlanImportInput, request)
+        data = _input(inputs.PlanImportInput, request)
         upload = data.get("file")
-        try:
-            text = upload.read().decode("utf-8-sig") if upload else data.get("text", "")
-        except UnicodeDecodeError:
-            raise ApplicationError("The file is not UTF-8 text: save it as “CSV UTF-8”.", field="file") from None
-        plan = services.plan_import_csv(part_revision_id=data["part_revision"], text=text, user=request.user)
+        text = inputs.plan_file_text(upload) if upload else data.get("text", "")
+        plan = plan_import_csv(part_revision_id=data["part_revision"], text=text, user=request.user)
         plan = InspectionPlan.objects.prefetch_related("characteristics").get(pk=plan.pk)
         return Response(serializers.InspectionPlanSerializer(plan).data, status=201)
 
     @action(detail=True, methods=["post"], url_path="copy-forward")
-    @extend_schema(request=serializers.PlanCopyInput, responses=serializers.InspectionPlanSerializer)
+    @extend_schema(request=inputs.PlanCopyInput, responses=serializers.InspectionPlanSerializer)
     def copy_forward(self, request, pk=None):
         """Copy this plan to a new revision; answers the new plan."""
-        data = _input(serializers.PlanCopyInput, request)
+        data = _input(inputs.PlanCopyInput, request)
         source = self.get_object()
-        plan, _ = services.plan_copy_forward(from_revision_id=source.part_revision_id,
-                                             to_revision_id=data["to_revision"], user=request.user)
+        plan, _ = plan_copy_forward(from_revision_id=source.part_revision_id,
+                                    to_revision_id=data["to_revision"], user=request.user)
         plan = InspectionPlan.objects.prefetch_related("characteristics").get(pk=plan.pk)
         return Response(serializers.InspectionPlanSerializer(plan).data, status=201)
 
@@ -118,7 +116,7 @@ class InspectionPlanViewSet(RecordViewSet):
         old = InspectionPlan.objects.filter(pk=request.query_params.get("with") or 0).first()
         if old is None:
             raise NotFound("Give the plan to compare with as ?with=<id>.")
-        diff = services.plan_compare(old=old, new=new)
+        diff = selectors.plan_compare(old=old, new=new)
         changed = {balloon: {name: [str(a) if a is not None else None, str(b) if b is not None else None]
                              for name, (a, b) in fields.items()} for balloon, fields in diff["changed"].items()}
         return Response({"added": diff["added"], "removed": diff["removed"], "changed": changed})
@@ -154,47 +152,47 @@ class FirstArticleReportViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(serializers.FirstArticleReportDetailSerializer(report).data, status=status)
 
     @action(detail=False, methods=["post"])
-    @extend_schema(request=serializers.ReportOpenInput, responses=serializers.FirstArticleReportDetailSerializer)
+    @extend_schema(request=inputs.ReportOpenInput, responses=serializers.FirstArticleReportDetailSerializer)
     def open(self, request):
         """The report of an operation waiting for its first article: the open one, or a new one."""
-        data = _input(serializers.ReportOpenInput, request)
-        return self._answer(services.fai_open_for_operation(operation_id=data["operation"], user=request.user))
+        data = _input(inputs.ReportOpenInput, request)
+        return self._answer(fai_open_for_operation(operation_id=data["operation"], user=request.user))
 
     @action(detail=True, methods=["post"])
-    @extend_schema(request=serializers.ResultInput, responses=serializers.CharacteristicResultSerializer)
+    @extend_schema(request=inputs.ResultInput, responses=serializers.CharacteristicResultSerializer)
     def results(self, request, pk=None):
         """Record (or measure again) one Form 3 row; a failing row raises a nonconformance."""
-        data = _input(serializers.ResultInput, request)
-        result = services.fai_result_record(
+        data = _input(inputs.ResultInput, request)
+        result = fai_result_record(
             report_id=int(pk), user=request.user, characteristic_id=data["characteristic"], value=data["value"],
             accepted=data["accepted"], gauge_id=data["gauge"], notes=data["notes"])
         return Response(serializers.CharacteristicResultSerializer(result).data, status=201)
 
     @action(detail=True, methods=["post"], url_path="form-two-lines")
-    @extend_schema(request=serializers.FormTwoLineInput, responses=serializers.FormTwoLineSerializer)
+    @extend_schema(request=inputs.FormTwoLineInput, responses=serializers.FormTwoLineSerializer)
     def form_two_lines(self, request, pk=None):
-        data = _input(serializers.FormTwoLineInput, request)
-        line = services.fai_form_two_line_add(report_id=int(pk), user=request.user, **data)
+        data = _input(inputs.FormTwoLineInput, request)
+        line = fai_form_two_line_add(report_id=int(pk), user=request.user, **data)
         return Response(serializers.FormTwoLineSerializer(line).data, status=201)
 
     @action(detail=True, methods=["post"])
     @extend_schema(request=None, responses=serializers.FirstArticleReportDetailSerializer)
     def submit(self, request, pk=None):
-        return self._answer(services.fai_submit(report_id=int(pk), user=request.user))
+        return self._answer(fai_submit(report_id=int(pk), user=request.user))
 
     @action(detail=True, methods=["post"])
-    @extend_schema(request=serializers.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
+    @extend_schema(request=inputs.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
     def approve(self, request, pk=None):
         """Sign off with the password: opens the operation's production gate."""
-        data = _input(serializers.SignatureInput, request)
-        return self._answer(services.fai_approve(report_id=int(pk), user=request.user, **data))
+        data = _input(inputs.SignatureInput, request)
+        return self._answer(fai_approve(report_id=int(pk), user=request.user, **data))
 
     @action(detail=True, methods=["post"])
-    @extend_schema(request=serializers.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
+    @extend_schema(request=inputs.SignatureInput, responses=serializers.FirstArticleReportDetailSerializer)
     def reject(self, request, pk=None):
         """Reject with the password and a reason: the operation goes back to setup for a new first piece."""
-        data = _input(serializers.SignatureInput, request)
-        return self._answer(services.fai_reject(report_id=int(pk), user=request.user, **data))
+        data = _input(inputs.SignatureInput, request)
+        return self._answer(fai_reject(report_id=int(pk), user=request.user, **data))
 
 
 class NonConformanceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -204,26 +202,26 @@ class NonConformanceViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["number"]
 
     @action(detail=False, methods=["post"], url_path="raise")
-    @extend_schema(request=serializers.NCRaiseInput, responses=serializers.NonConformanceSerializer)
+    @extend_schema(request=inputs.NCRaiseInput, responses=serializers.NonConformanceSerializer)
     def raise_(self, request):
         """Raise a nonconformance; it holds its operation until dispositioned."""
-        data = _input(serializers.NCRaiseInput, request)
-        nc = services.nc_raise(user=request.user, job_id=data["job"], operation_id=data["operation"],
-                               quantity=data["quantity"], description=data["description"], source=data["source"])
+        data = _input(inputs.NCRaiseInput, request)
+        nc = nc_raise(user=request.user, job_id=data["job"], operation_id=data["operation"],
+                      quantity=data["quantity"], description=data["description"], source=data["source"])
         return Response(serializers.NonConformanceSerializer(nc).data, status=201)
 
     @action(detail=True, methods=["post"])
-    @extend_schema(request=serializers.NCDispositionInput, responses=serializers.NonConformanceSerializer)
+    @extend_schema(request=inputs.NCDispositionInput, responses=serializers.NonConformanceSerializer)
     def disposition(self, request, pk=None):
-        data = _input(serializers.NCDispositionInput, request)
-        nc = services.nc_disposition(nc_id=int(pk), user=request.user, **data)
+        data = _input(inputs.NCDispositionInput, request)
+        nc = nc_disposition(nc_id=int(pk), user=request.user, **data)
         return Response(serializers.NonConformanceSerializer(nc).data)
 
     @action(detail=True, methods=["post"])
-    @extend_schema(request=serializers.NCCloseInput, responses=serializers.NonConformanceSerializer)
+    @extend_schema(request=inputs.NCCloseInput, responses=serializers.NonConformanceSerializer)
     def close(self, request, pk=None):
-        data = _input(serializers.NCCloseInput, request)
-        nc = services.nc_close(nc_id=int(pk), user=request.user, **data)
+        data = _input(inputs.NCCloseInput, request)
+        nc = nc_close(nc_id=int(pk), user=request.user, **data)
         return Response(serializers.NonConformanceSerializer(nc).data)
 
 
@@ -235,10 +233,10 @@ class InspectionRecordViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.InspectionRecordSerializer
     filterset_fields = ["job", "operation", "kind", "accepted"]
 
-    @extend_schema(request=serializers.InspectionRecordInput, responses=serializers.InspectionRecordSerializer)
+    @extend_schema(request=inputs.InspectionRecordInput, responses=serializers.InspectionRecordSerializer)
     def create(self, request):
-        data = _input(serializers.InspectionRecordInput, request)
-        record = services.inspection_record_create(
+        data = _input(inputs.InspectionRecordInput, request)
+        record = inspection_record_create(
             operation_id=data["operation"], user=request.user, kind=data["kind"], pieces=data["pieces"],
             sample_size=data["sample_size"], readings=[dict(reading) for reading in data["readings"]])
         record = selectors.inspection_records().get(pk=record.pk)

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import PASSWORD
 from inspection.models import Characteristic, InspectionPlan
-from inspection.services import fai_approve, fai_open_for_operation, fai_result_record, fai_submit
+from inspection.services.first_articles import fai_approve, fai_open_for_operation, fai_result_record, fai_submit
 from inspection.tests.conftest import bring_to_first_article
 from jobs.choices import FirstArticleRequirement as FA
 from jobs.choices import OperationStatus

@@ -7,7 +7,8 @@ import pytest
 from core.errors import ApplicationError
 from inspection.choices import RequirementKind
 from inspection.models import Characteristic, GaugeType, InspectionPlan
-from inspection.services import plan_compare, plan_copy_forward, plan_import_csv
+from inspection.selectors import plan_compare
+from inspection.services.plans import plan_copy_forward, plan_import_csv
 from tests.factories import PartRevisionFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_import_and_compare_through_the_api(api_as, revision, inspector):
 
 
 def test_every_bad_line_is_reported_at_once(revision, inspector):
-    from inspection.services import PlanImportRefused
+    from inspection.services.plans import PlanImportRefused
 
     bad = GOOD + "1,1,B3,,Again,5,4,6,,mm,,,\n\n4,1,B3,,Nan,ten,9,11,,mm,,,x\n"
     with pytest.raises(PlanImportRefused) as refusal:

@@ -12,16 +12,12 @@ from conftest import PASSWORD
 from core.errors import ApplicationError, Conflict, Forbidden
 from inspection.choices import Disposition, GaugeStatus, InspectionKind, NCSource, Verdict
 from inspection.models import InspectionReading, InspectionRecord, NonConformance
-from inspection.selectors import gauge_recall_entries, gauge_recall_rows
-from inspection.services import (
-    fai_approve,
-    fai_open_for_operation,
-    fai_result_record,
-    fai_submit,
-    gauge_calibrate,
-    inspection_record_create,
-    nc_disposition,
-)
+from inspection.recall import gauge_recall_rows
+from inspection.selectors import gauge_recall_entries
+from inspection.services.first_articles import fai_approve, fai_open_for_operation, fai_result_record, fai_submit
+from inspection.services.gauges import gauge_calibrate
+from inspection.services.nonconformances import nc_disposition
+from inspection.services.records import inspection_record_create
 from jobs.choices import OperationStatus
 from jobs.services.operations import operation_start_run
 

@@ -10,22 +10,19 @@ from conftest import PASSWORD
 from core.errors import ApplicationError, Conflict, Forbidden
 from inspection.choices import Disposition, FAIType, FormTwoKind, GaugeStatus, NCStatus, ReportStatus, Verdict
 from inspection.models import CharacteristicResult, FirstArticleReport, NonConformance
-from inspection.selectors import first_article_queue, gauge_recall, gauge_recall_entries, gauge_recall_rows
-from inspection.services import (
+from inspection.recall import gauge_recall_rows
+from inspection.selectors import first_article_queue, gauge_recall, gauge_recall_entries
+from inspection.services.first_articles import (
     fai_approve,
     fai_form_two_line_add,
     fai_open_for_operation,
     fai_reject,
     fai_result_record,
     fai_submit,
-    gauge_calibrate,
-    gauge_statuses_refresh,
-    measured_value_parse,
-    nc_close,
-    nc_disposition,
-    nc_raise,
-    verdict_of,
 )
+from inspection.services.gauges import gauge_calibrate, gauge_statuses_refresh
+from inspection.services.measurements import measured_value_parse, verdict_of
+from inspection.services.nonconformances import nc_close, nc_disposition, nc_raise
 from jobs.choices import NCProgramStatus, OperationStatus
 from jobs.models import NCProgram
 from jobs.selectors import operation_quantities

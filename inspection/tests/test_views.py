@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from conftest import PASSWORD
 from inspection.choices import Disposition, NCStatus, ReportStatus
 from inspection.models import FirstArticleReport, NonConformance
-from inspection.services import fai_open_for_operation, fai_result_record, fai_submit
+from inspection.services.first_articles import fai_open_for_operation, fai_result_record, fai_submit
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

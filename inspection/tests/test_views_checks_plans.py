@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from inspection.models import Characteristic, InspectionPlan, InspectionRecord, NonConformance
-from inspection.services import plan_import_csv
+from inspection.services.plans import plan_import_csv
 from jobs.choices import OperationStatus
 from tests.factories import PartRevisionFactory
 

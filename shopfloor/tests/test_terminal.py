@@ -11,7 +11,7 @@ from core.services import record_update
 from jobs.choices import OperationStatus
 from jobs.models import Customer, SalesOrder, SalesOrderLine
 from jobs.selectors import operation_quantities
-from shopfloor.travelers import operation_scan_code
+from jobs.traveler import operation_scan_code
 
 HX = {"HX-Request": "true"}
 

@@ -1,4 +1,5 @@
-"""The inspector's pages: the first-article queue, a report row by row, gauges, nonconformances.
+"""The inspector's pages: the first-article queue, a report row by row, in-process and final checks, gauges,
+nonconformances, inspection plans.
 
 Each form calls one inspection service; a refusal re-renders the same fragment with its message and
 status (base.html has htmx swap 4xx answers too)."""
@@ -15,14 +16,37 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import ApplicationError
-from inspection import selectors, services
-from inspection.api.views import recall_csv_response
+from inspection import selectors
 from inspection.as9102 import fair_pdf, fair_xlsx
 from inspection.choices import Disposition, InspectionKind, NCStatus, ReportStatus, RequirementKind
+from inspection.inputs import plan_file_text
 from inspection.models import Characteristic, FirstArticleReport, Gauge, NonConformance
+from inspection.recall import gauge_recall_csv
+from inspection.services.first_articles import (
+    fai_approve,
+    fai_form_two_line_add,
+    fai_open_for_operation,
+    fai_reject,
+    fai_result_record,
+    fai_submit,
+)
+from inspection.services.gauges import gauge_calibrate
+from inspection.services.measurements import measured_value_parse, verdict_of
+from inspection.services.nonconformances import nc_close, nc_disposition, nc_raise
+from inspection.services.plans import PLAN_CSV_COLUMNS, plan_copy_forward, plan_import_csv
+from inspection.services.records import inspection_record_create
 from jobs.models import Job, JobOperation, PartRevision
 
 VIEW = "inspection.view_firstarticlereport"
+
+
+def _accepted(choice: str) -> bool | None:
+    """An attribute's pass/fail buttons; None when neither was pressed."""
+    return {"pass": True, "fail": False}.get(choice)
+
+
+def _gauge_id(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
 
 
 def _report(report_id: int) -> FirstArticleReport:
@@ -46,7 +70,7 @@ def quality_queue(request):
 @require_POST
 def quality_open(request, operation_id: int):
     try:
-        report = services.fai_open_for_operation(operation_id=operation_id, user=request.user)
+        report = fai_open_for_operation(operation_id=operation_id, user=request.user)
     except ApplicationError as err:
         messages.error(request, err.message)
         return redirect("quality-queue")
@@ -89,13 +113,12 @@ def quality_row(request, report_id: int, characteristic_id: int):
     """One Form 3 row, measured: answers the row, with pass/fail at once, or the refusal."""
     report = _report(report_id)
     characteristic = get_object_or_404(Characteristic, pk=characteristic_id)
-    accepted = {"pass": True, "fail": False}.get(request.POST.get("accepted", ""))
-    gauge = request.POST.get("gauge", "")
     try:
-        services.fai_result_record(
+        fai_result_record(
             report_id=report.pk, characteristic_id=characteristic.pk, user=request.user,
             value=request.POST.get("value") if characteristic.requirement_kind == RequirementKind.VARIABLE else None,
-            accepted=accepted, gauge_id=int(gauge) if gauge.isdigit() else None, notes=request.POST.get("notes", ""))
+            accepted=_accepted(request.POST.get("accepted", "")), gauge_id=_gauge_id(request.POST.get("gauge", "")),
+            notes=request.POST.get("notes", ""))
     except ApplicationError as err:
         context = _row_context(report, characteristic.pk, row_error=err, typed=request.POST.get("value", ""))
         return render(request, "shopfloor/quality/partials/row.html", context, status=err.status)
@@ -110,15 +133,15 @@ def quality_report_action(request, report_id: int, action: str):
     report = _report(report_id)
     try:
         if action == "submit":
-            services.fai_submit(report_id=report.pk, user=request.user)
+            fai_submit(report_id=report.pk, user=request.user)
         elif action == "approve":
-            services.fai_approve(report_id=report.pk, user=request.user, password=request.POST.get("password", ""),
-                                 note=request.POST.get("note", ""))
+            fai_approve(report_id=report.pk, user=request.user, password=request.POST.get("password", ""),
+                        note=request.POST.get("note", ""))
         elif action == "reject":
-            services.fai_reject(report_id=report.pk, user=request.user, password=request.POST.get("password", ""),
-                                note=request.POST.get("note", ""))
+            fai_reject(report_id=report.pk, user=request.user, password=request.POST.get("password", ""),
+                       note=request.POST.get("note", ""))
         elif action == "form-two":
-            services.fai_form_two_line_add(
+            fai_form_two_line_add(
                 report_id=report.pk, user=request.user, kind=request.POST.get("kind", ""),
                 designation=request.POST.get("designation", ""), specification=request.POST.get("specification", ""),
                 code=request.POST.get("code", ""), certificate_number=request.POST.get("certificate_number", ""),
@@ -161,7 +184,7 @@ def quality_gauge_calibrate(request, gauge_id: int):
     error = None
     try:
         calibrated_on = _date(request.POST.get("calibrated_on", ""), field="calibrated_on")
-        services.gauge_calibrate(
+        gauge_calibrate(
             gauge_id=gauge.pk, user=request.user, calibrated_on=calibrated_on,
             as_found_in_tolerance=request.POST.get("as_found") == "in",
             as_left_in_tolerance=request.POST.get("as_left") == "in",
@@ -184,8 +207,7 @@ def _date(text: str, *, field: str):
 @require_safe
 @permission_required("inspection.view_gauge", raise_exception=True)
 def quality_gauge_recall(request, gauge_id: int):
-    gauge = get_object_or_404(Gauge, pk=gauge_id)
-    return recall_csv_response(gauge, selectors.gauge_recall_entries(gauge_id=gauge.pk))
+    return gauge_recall_csv(get_object_or_404(Gauge, pk=gauge_id))
 
 
 @require_safe
@@ -214,10 +236,10 @@ def quality_nc_raise(request):
             if operation is None:
                 raise ApplicationError(f"{job.number} has no operation {operation_number}.", field="operation")
         quantity = request.POST.get("quantity", "1").strip()
-        nc = services.nc_raise(user=request.user, job_id=job.pk, operation_id=operation.pk if operation else None,
-                               quantity=int(quantity) if quantity.isdigit() else 0,
-                               description=request.POST.get("description", ""),
-                               source=request.POST.get("source", "in_process"))
+        nc = nc_raise(user=request.user, job_id=job.pk, operation_id=operation.pk if operation else None,
+                      quantity=int(quantity) if quantity.isdigit() else 0,
+                      description=request.POST.get("description", ""),
+                      source=request.POST.get("source", "in_process"))
     except ApplicationError as err:
         messages.error(request, err.message)
         return redirect("quality-nonconformances")
@@ -232,12 +254,12 @@ def quality_nc_action(request, nc_id: int, action: str):
     error = None
     try:
         if action == "disposition":
-            nc = services.nc_disposition(nc_id=nc.pk, user=request.user,
-                                         disposition=request.POST.get("disposition", ""),
-                                         note=request.POST.get("note", ""))
+            nc = nc_disposition(nc_id=nc.pk, user=request.user,
+                                disposition=request.POST.get("disposition", ""),
+                                note=request.POST.get("note", ""))
         elif action == "close":
-            nc = services.nc_close(nc_id=nc.pk, user=request.user, root_cause=request.POST.get("root_cause", ""),
-                                   corrective_action=request.POST.get("corrective_action", ""))
+            nc = nc_close(nc_id=nc.pk, user=request.user, root_cause=request.POST.get("root_cause", ""),
+                          corrective_action=request.POST.get("corrective_action", ""))
         else:
             raise ApplicationError(f"“{action}” is not something a nonconformance does.")
     except ApplicationError as err:
@@ -290,8 +312,7 @@ def _typed_readings(request, rows: list[dict]) -> tuple[list[dict], dict]:
         if c.requirement_kind == RequirementKind.ATTRIBUTE and accepted not in ("pass", "fail"):
             continue
         readings.append({"characteristic": c.pk, "piece": piece, "value": value or None,
-                         "accepted": {"pass": True, "fail": False}.get(accepted),
-                         "gauge": int(gauge) if gauge.isdigit() else None})
+                         "accepted": _accepted(accepted), "gauge": _gauge_id(gauge)})
     return readings, typed
 
 
@@ -309,8 +330,8 @@ def quality_check(request, operation_id: int):
     readings, typed = _typed_readings(request, selectors.check_rows(operation, kind=kind))
     typed["piece"] = request.POST.get("piece", "")
     try:
-        record = services.inspection_record_create(operation_id=operation.pk, user=request.user, kind=kind,
-                                                   readings=readings, pieces=request.POST.get("piece", ""))
+        record = inspection_record_create(operation_id=operation.pk, user=request.user, kind=kind,
+                                          readings=readings, pieces=request.POST.get("piece", ""))
     except ApplicationError as err:
         return render(request, template, check_context(operation, kind=kind, error=err, typed=typed),
                       status=err.status)
@@ -334,12 +355,12 @@ def quality_check_verdict(request, operation_id: int, characteristic_id: int):
         if characteristic.requirement_kind == RequirementKind.VARIABLE:
             text = request.POST.get(f"value-{characteristic.pk}", "").strip()
             if text:
-                value = services.measured_value_parse(text, unit=characteristic.unit)
-                verdict = services.verdict_of(characteristic, value=value)
+                value = measured_value_parse(text, unit=characteristic.unit)
+                verdict = verdict_of(characteristic, value=value)
         else:
-            accepted = {"pass": True, "fail": False}.get(request.POST.get(f"accepted-{characteristic.pk}", ""))
+            accepted = _accepted(request.POST.get(f"accepted-{characteristic.pk}", ""))
             if accepted is not None:
-                verdict = services.verdict_of(characteristic, accepted=accepted)
+                verdict = verdict_of(characteristic, accepted=accepted)
     except ApplicationError as err:
         message = err.message
     return render(request, "shopfloor/quality/partials/check_verdict.html",
@@ -395,7 +416,7 @@ def plan_context(revision: PartRevision, *, error: ApplicationError | None = Non
                  for c in (plan.characteristics.all() if plan else [])],
         "copy_targets": [r for r in others if not r.has_plan] if plan else [],
         "with_plan": [r for r in others if r.has_plan],
-        "columns": services.PLAN_CSV_COLUMNS,
+        "columns": PLAN_CSV_COLUMNS,
     }
 
 
@@ -421,13 +442,10 @@ def quality_plan_import(request, revision_id: int):
             raise ApplicationError("Choose the CSV file of the balloon list.", field="file")
         if upload.size > MAX_PLAN_FILE:
             raise ApplicationError("The file is larger than 2 MB; a balloon list is much smaller.", field="file")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ApplicationError("The file is not UTF-8 text: save it as “CSV UTF-8”.", field="file") from None
+        text = plan_file_text(upload)
         before = selectors.plan_for_revision(revision.pk)
         count = len(before.characteristics.all()) if before else 0
-        plan = services.plan_import_csv(part_revision_id=revision.pk, text=text, user=request.user)
+        plan = plan_import_csv(part_revision_id=revision.pk, text=text, user=request.user)
     except ApplicationError as err:
         return render(request, _plan_template(request), plan_context(revision, error=err), status=err.status)
     added = plan.characteristics.count() - count
@@ -444,8 +462,8 @@ def quality_plan_copy(request, revision_id: int):
     try:
         if not target.isdigit():
             raise ApplicationError("Choose the revision to copy the plan to.", field="to_revision")
-        plan, _ = services.plan_copy_forward(from_revision_id=revision.pk, to_revision_id=int(target),
-                                             user=request.user)
+        plan, _ = plan_copy_forward(from_revision_id=revision.pk, to_revision_id=int(target),
+                                    user=request.user)
     except ApplicationError as err:
         messages.error(request, err.message)
         return redirect("quality-plan", revision_id=revision.pk)

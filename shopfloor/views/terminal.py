@@ -31,9 +31,9 @@ from jobs.selectors import (
     operation_stamp,
     with_quantities,
 )
+from jobs.traveler import parse_scan_code
 from machines.models import DowntimeReason, Machine
 from machines.selectors import machine_list
-from shopfloor.travelers import parse_scan_code
 
 STATION = "terminal_station"  # session key: the machine ids this terminal serves
 DISPATCH_LENGTH = 12

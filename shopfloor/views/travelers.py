@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from shopfloor.travelers import traveler_jobs, traveler_pdf
+from jobs.traveler import traveler_jobs, traveler_pdf
 
 
 @require_safe

@@ -30,7 +30,7 @@ from core.roles import ROLES
 from core.services import record_create, record_update
 from inspection.choices import Designator, GaugeStatus, RequirementKind, Sampling
 from inspection.models import Characteristic, Gauge, GaugeType, InspectionPlan
-from inspection.services import gauge_calibrate
+from inspection.services.gauges import gauge_calibrate
 from jobs.choices import (
     Activity,
     FirstArticleRequirement,

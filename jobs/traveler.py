@@ -103,7 +103,7 @@ def traveler_context(job: Job) -> dict:
 
 
 def traveler_html(job: Job) -> str:
-    return render_to_string("shopfloor/traveler.html", traveler_context(job))
+    return render_to_string("jobs/traveler.html", traveler_context(job))
 
 
 def traveler_pdf(job: Job) -> bytes:
