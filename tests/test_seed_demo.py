@@ -12,12 +12,12 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
+from demo.management.commands import seed_demo
 from inspection.choices import GaugeStatus
 from inspection.models import Characteristic, Gauge
 from jobs.choices import JobStatus, OperationStatus
 from jobs.models import Job, JobOperation, LabourEntry, ProductionEntry, RoutingStep
 from machines.models import Fixture, Machine, MachineStateEvent, WorkCenter
-from shopfloor.management.commands import seed_demo
 
 ROLES = ("operator", "inspector", "planner", "manager", "admin")
 
