@@ -1,5 +1,5 @@
 """The demo shop's catalogue: its sizes, people, calendars, machines, fixtures, reasons, gauges, customers,
-materials, part shapes, routing standards and inspection features, as tables the seeder draws from.
+materials, part shapes, routing templates and standards, inspection features, as tables the seeder draws from.
 
 A table of (value, weight) pairs is drawn from with `weighted`, always with the seeder's one random.Random: the
 order of the draws is what makes a seed give the same shop twice."""

@@ -81,7 +81,7 @@ class JobPlan:
     priority: int
     material_status: str
     ordered_on: dt.date
-    released: bool = True
+    released: bool = True  # when it is created; the history releases a past job when its work may start
     material_expected_on: dt.date | None = None
     ready_at: dt.datetime | None = None  # history: when the first operation may start
     number: str = ""
@@ -424,10 +424,10 @@ class Seeder:
                        priority=catalog.weighted(self.rng, catalog.PRIORITIES), material_status=material_status,
                        ordered_on=ordered_on)
 
-    def number_jobs(self, plans: list[JobPlan], key: Callable[[JobPlan], dt.date]) -> None:
+    def number_jobs(self, plans: list[JobPlan], made_on: Callable[[JobPlan], dt.date]) -> None:
         """WO numbers in the order the jobs were made, per year, as job_create numbers new ones."""
         for plan in plans:
-            year = key(plan).year
+            year = made_on(plan).year
             self.job_sequence[year] = self.job_sequence.get(year, 0) + 1
             plan.number = f"WO{year % 100:02d}-{self.job_sequence[year]:05d}"
 
@@ -456,7 +456,11 @@ class Seeder:
                                               part_revision=plan.revision, quantity=plan.quantity,
                                               due_date=plan.due_date)
 
-    def create_jobs(self, plans: list[JobPlan], *, release: bool) -> None:
+    def create_jobs(self, plans: list[JobPlan], made_on: Callable[[JobPlan], dt.date]) -> None:
+        """Number the jobs, give most customer jobs a sales order line, then create them with their material lots
+        and serial numbers."""
+        self.number_jobs(plans, made_on)
+        self.seed_sales_orders(plans)
         for plan in plans:
             plan.job = job_create(
                 user=self.admin, part_revision=plan.revision, quantity=plan.quantity, due_date=plan.due_date,
@@ -471,7 +475,7 @@ class Seeder:
             if plan.revision.serialized:
                 for piece in range(1, plan.quantity + 1):
                     self.create(SerialNumber, job=plan.job, serial=f"{plan.number}-{piece:03d}")
-            if release and plan.released:
+            if plan.released:
                 job_release(job_id=plan.job.pk, user=self.admin)
 
     def seed_job_history(self, history: History) -> None:
@@ -485,12 +489,10 @@ class Seeder:
                                  material_status=catalog.weighted(
                                      self.rng, [(MaterialStatus.RECEIVED, 1), (MaterialStatus.CUT, 2)]),
                                  past=True)
-            plan.ready_at = ready_at
+            plan.ready_at, plan.released = ready_at, False
             plans.append(plan)
         plans.sort(key=lambda plan: plan.ready_at)
-        self.number_jobs(plans, key=lambda plan: timezone.localdate(plan.ready_at))
-        self.seed_sales_orders(plans)
-        self.create_jobs(plans, release=False)
+        self.create_jobs(plans, made_on=lambda plan: timezone.localdate(plan.ready_at))
         history.run([(plan.ready_at, plan.job) for plan in plans])
 
     def seed_open_jobs(self) -> None:
@@ -514,9 +516,7 @@ class Seeder:
             if material == MaterialStatus.ORDERED:
                 plan.material_expected_on = self.clock.today + dt.timedelta(days=self.rng.randint(1, 14))
             plans.append(plan)
-        self.number_jobs(plans, key=lambda plan: self.clock.today)
-        self.seed_sales_orders(plans)
-        self.create_jobs(plans, release=True)
+        self.create_jobs(plans, made_on=lambda plan: self.clock.today)
 
     def seed_work_in_progress(self) -> None:
         """A few operations on machines now, through the operator's own actions, so that the board, the
