@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jobs",
     "inspection",
     "shopfloor",
+    "demo",
     # Last, so that its post_migrate handler runs after every app's permissions exist.
     "core",
 ]

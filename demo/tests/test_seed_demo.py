@@ -12,12 +12,12 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
+from demo import catalog
 from inspection.choices import GaugeStatus
 from inspection.models import Characteristic, Gauge
 from jobs.choices import JobStatus, OperationStatus
 from jobs.models import Job, JobOperation, LabourEntry, ProductionEntry, RoutingStep
 from machines.models import Fixture, Machine, MachineStateEvent, WorkCenter
-from shopfloor.management.commands import seed_demo
 
 ROLES = ("operator", "inspector", "planner", "manager", "admin")
 
@@ -100,8 +100,8 @@ def test_the_demo_shop_is_there_once(client):
 @pytest.mark.django_db
 def test_the_same_seed_makes_the_same_shop_and_another_seed_another(monkeypatch):
     # A smaller shop runs every stage and every random draw of the small one, in a fraction of the time.
-    monkeypatch.setitem(seed_demo.SIZES, "small", dataclasses.replace(
-        seed_demo.SIZES["small"], parts=6, history_days=7, job_history_days=7, history_jobs=8, open_jobs=12))
+    monkeypatch.setitem(catalog.SIZES, "small", dataclasses.replace(
+        catalog.SIZES["small"], parts=6, history_days=7, job_history_days=7, history_jobs=8, open_jobs=12))
     made = {}
     for run, number in (("first", 7), ("second", 7), ("other", 8)):
         with transaction.atomic():  # each run starts from an empty shop
