@@ -25,7 +25,7 @@ def main() -> None:
     from django.utils import timezone
 
     from machines.models import Machine, MachineStateEvent
-    from shopfloor.reports import ReportFilter, oee_report
+    from reporting.reports import ReportFilter, oee_report
 
     now = timezone.now()
     date_to = timezone.localdate()

@@ -21,7 +21,7 @@ from jobs.services import (
 )
 from machines.choices import MachineState
 from machines.services import machine_state_change
-from shopfloor.selectors import board_version
+from reporting.board import board_version
 from shopfloor.views.board import REFRESH_SECONDS
 from tests.factories import JobFactory, MachineFactory
 

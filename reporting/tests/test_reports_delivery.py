@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from jobs.choices import JobStatus
 from jobs.services import FinishedOperation, operations_import_finished
-from shopfloor.reports import ReportFilter, delivery_report
+from reporting.reports import ReportFilter, delivery_report
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from jobs.models import JobOperation, JobOperationMachine, LabourEntry, ProductionEntry
 from machines.choices import MachineState
 from machines.models import Calendar, MachineStateEvent, ShiftWindow
-from shopfloor.reports import (
+from reporting.reports import (
     NO_PLANNED_TIME,
     SHOP_LABOUR_RATE,
     ReportFilter,

@@ -11,7 +11,7 @@ from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
 from jobs.services import FinishedOperation, operations_import_finished
 from machines.choices import MachineState
 from machines.models import MachineStateEvent
-from shopfloor.reports import ReportFilter, oee_report
+from reporting.reports import ReportFilter, oee_report
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
 from machines.choices import CalendarExceptionKind, MachineState
 from machines.models import Calendar, CalendarException, MachineStateEvent, ShiftWindow
 from machines.selectors import calendar_windows
-from shopfloor.reports import ReportFilter, time_model
+from reporting.reports import ReportFilter, time_model
 from tests.factories import MachineFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,1 @@
+VIEW_REPORTS = "jobs.view_reports"
