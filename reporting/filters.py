@@ -1,15 +1,43 @@
 """The report filter: the form the report pages and the report API read their parameters with."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django import forms
 from django.utils import timezone
 
 from jobs.models import PartRevision
 from machines.models import Machine, ShiftWindow, WorkCenter
-from reporting.reports import ReportFilter
+from reporting.windows import local_midnight
 
 MAX_DAYS = 400
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    date_from: dt.date
+    date_to: dt.date  # inclusive
+    machine_id: int | None = None
+    work_center_id: int | None = None
+    shift: str = ""
+    group: str = "machine"  # machine | work_center | shop
+    bucket: str = "total"  # total | day | week | month | shift
+
+    @property
+    def start(self) -> dt.datetime:
+        return local_midnight(self.date_from)
+
+    @property
+    def end(self) -> dt.datetime:
+        return local_midnight(self.date_to + dt.timedelta(days=1))
+
+    def machines(self):
+        machines = Machine.objects.all()
+        if self.machine_id:
+            machines = machines.filter(pk=self.machine_id)
+        if self.work_center_id:
+            machines = machines.filter(work_center_id=self.work_center_id)
+        return machines
 
 
 class ReportFilterForm(forms.Form):

@@ -15,7 +15,8 @@ from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
 from machines.choices import CalendarExceptionKind, MachineState
 from machines.models import Calendar, CalendarException, MachineStateEvent, ShiftWindow
 from machines.selectors import calendar_windows
-from reporting.reports import ReportFilter, time_model
+from reporting.filters import ReportFilter
+from reporting.timemodel import time_model
 from tests.factories import MachineFactory
 
 pytestmark = pytest.mark.django_db

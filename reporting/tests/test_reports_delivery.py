@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from jobs.choices import JobStatus
 from jobs.services import FinishedOperation, operations_import_finished
-from reporting.reports import ReportFilter, delivery_report
+from reporting.builders import delivery_report
+from reporting.filters import ReportFilter
 
 pytestmark = pytest.mark.django_db
 

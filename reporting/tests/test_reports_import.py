@@ -11,7 +11,8 @@ from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
 from jobs.services import FinishedOperation, operations_import_finished
 from machines.choices import MachineState
 from machines.models import MachineStateEvent
-from reporting.reports import ReportFilter, oee_report
+from reporting.builders import oee_report
+from reporting.filters import ReportFilter
 
 pytestmark = pytest.mark.django_db
 

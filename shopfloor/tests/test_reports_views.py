@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from jobs.choices import JobStatus, OperationStatus
 from jobs.models import Job, OperationEvent
-from reporting.reports import display
+from reporting.tables import display
 from reporting.tests.test_reports import history  # noqa: F401  (the hand-computed shop)
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from reporting import reports
-from reporting.filters import ReportFilterForm
+from reporting.builders import delivery_report, downtime_report, oee_report, scrap_report
+from reporting.filters import ReportFilter, ReportFilterForm
 from reporting.models import VIEW_REPORTS
 from reporting.registry import TABLES
-from reporting.reports import DEFINITIONS, ReportFilter, Table
+from reporting.tables import Table, table_csv, table_xlsx
+from reporting.timemodel import DEFINITIONS
 
 PAGES = {
     "utilization": ("Utilization", ["utilization"],
@@ -102,10 +103,10 @@ def report_export(request, table: str, fmt: str):
         raise Http404("Choose a part revision.")
     filename = f"{table}-{form.cleaned_data['date_from']}-{form.cleaned_data['date_to']}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(reports.table_csv(data), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(table_csv(data), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(
-            reports.table_xlsx(data),
+            table_xlsx(data),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -127,13 +128,13 @@ def weekly_summary(request):
                                 machine_id=report_filter.machine_id, work_center_id=report_filter.work_center_id,
                                 shift=report_filter.shift, group="work_center")
     shop = ReportFilter(**{**work_centers.__dict__, "group": "shop"})
-    delivery = reports.delivery_report(report_filter)
+    delivery = delivery_report(report_filter)
     context = {
         "filter": report_filter,
-        "oee": reports.oee_report(work_centers), "shop": reports.oee_report(shop),
+        "oee": oee_report(work_centers), "shop": oee_report(shop),
         "delivery_notes": delivery.notes,
-        "scrap": reports.scrap_report(report_filter, by="reason").rows[:5],
-        "downtime": reports.downtime_report(report_filter, by="reason").rows[:5],
+        "scrap": scrap_report(report_filter, by="reason").rows[:5],
+        "downtime": downtime_report(report_filter, by="reason").rows[:5],
         "printed_at": timezone.localtime(),
     }
     html = render_to_string("shopfloor/reports/weekly.html", context)
