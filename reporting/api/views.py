@@ -55,7 +55,7 @@ REPORT_FILTERS = [
 
 
 class ReportView(APIView):
-    """A manager report as rows: the same table as its page and its CSV/XLSX export. Needs jobs.view_reports."""
+    """A manager report as rows: the same table as its page and its CSV/XLSX export. Needs reporting.view_reports."""
 
     permission_classes = [IsAuthenticated, CanViewReports]
 
