@@ -31,7 +31,7 @@ from reporting.filters import ReportFilter
 from reporting.timemodel import time_model
 from tests.factories import MachineFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
 
 MONDAY = dt.date(2026, 6, 1)
 TUESDAY = dt.date(2026, 6, 2)

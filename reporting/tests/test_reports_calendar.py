@@ -19,7 +19,7 @@ from reporting.filters import ReportFilter
 from reporting.timemodel import time_model
 from tests.factories import MachineFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
 
 FIRST, LAST = dt.date(2026, 10, 29), dt.date(2026, 11, 3)  # America/Chicago falls back on Sunday 1 November
 H = 3600.0

@@ -14,7 +14,7 @@ from machines.models import MachineStateEvent
 from reporting.builders import oee_report
 from reporting.filters import ReportFilter
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
 
 MONDAY, TUESDAY = dt.date(2026, 6, 1), dt.date(2026, 6, 2)
 
