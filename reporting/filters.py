@@ -1,4 +1,5 @@
-"""The report filter: the form the report pages and the report API read their parameters with."""
+"""The report filter (`ReportFilter`: period, machines, shift, grouping, buckets) and the form that the report pages
+and the report API read it with."""
 
 import datetime as dt
 from dataclasses import dataclass
