@@ -13,7 +13,7 @@ api_v1 = [
     path("", include("machines.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("inspection.api.urls")),
-    path("", include("shopfloor.api.urls")),
+    path("", include("reporting.api.urls")),
 ]
 
 urlpatterns = [

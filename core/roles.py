@@ -4,7 +4,7 @@ from fnmatch import fnmatch
 
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 
-DOMAIN_APPS = ("machines", "jobs", "inspection")
+DOMAIN_APPS = ("machines", "jobs", "inspection", "reporting")
 
 PLANNER_MASTER_DATA = [
     f"jobs.{verb}_{model}"
@@ -20,7 +20,7 @@ PLANNER_MASTER_DATA = [
 ]
 
 # Patterns over "app_label.codename". READ_ALL: every domain model's own view permission (not a
-# custom one that happens to start with "view_", such as jobs.view_reports).
+# custom one that happens to start with "view_", such as reporting.view_reports).
 READ_ALL = "read-all"
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "operator": [READ_ALL, "jobs.run_operation", "machines.report_machine_state"],
@@ -33,7 +33,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "jobs.change_scheduleentry",
     ],
     "manager": [
-        READ_ALL, "jobs.view_reports", "machines.add_*", "machines.change_*", "jobs.add_scrapreason",
+        READ_ALL, "reporting.view_reports", "machines.add_*", "machines.change_*", "jobs.add_scrapreason",
         "jobs.change_scrapreason",
     ],
     "admin": ["*"],

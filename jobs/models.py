@@ -253,7 +253,7 @@ class Job(TimeStampedModel):
     class Meta:
         ordering = ["due_date", "priority", "number"]
         verbose_name = "job (work order)"
-        permissions = [("release_job", "Can release a job"), ("view_reports", "Can view shop reports")]
+        permissions = [("release_job", "Can release a job")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="job_quantity_positive"),
             models.CheckConstraint(condition=Q(priority__gte=1), name="job_priority_positive"),

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
-from shopfloor.tests.test_reports import history  # noqa: F401  (the hand-computed day)
+from reporting.tests.test_reports import history  # noqa: F401  (the hand-computed day)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

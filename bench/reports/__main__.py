@@ -25,7 +25,8 @@ def main() -> None:
     from django.utils import timezone
 
     from machines.models import Machine, MachineStateEvent
-    from shopfloor.reports import ReportFilter, oee_report
+    from reporting.builders import oee_report
+    from reporting.filters import ReportFilter
 
     now = timezone.now()
     date_to = timezone.localdate()

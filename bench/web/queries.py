@@ -31,7 +31,7 @@ from django.utils import timezone  # noqa: E402
 from jobs.choices import JobStatus, OperationStatus  # noqa: E402
 from jobs.models import JobOperation, ProductionEntry  # noqa: E402
 from machines.models import Machine, MachineStateEvent  # noqa: E402
-from shopfloor.selectors import board_version  # noqa: E402
+from reporting.board import board_version  # noqa: E402
 from shopfloor.views.board import REFRESH_SECONDS  # noqa: E402
 
 REPEAT = 5

@@ -132,7 +132,7 @@ PY="$VENV/bin/python"
 
 # The cache key: the schema and the seed. Other code the seed writes through (services, models' methods) may change
 # without a new key, as other work goes on in the tree; --no-cache (or a new day) seeds anew.
-CODE_HASH=$(find core jobs machines inspection shopfloor demo -name '*.py' -not -path '*/tests/*' \
+CODE_HASH=$(find core jobs machines inspection reporting shopfloor demo -name '*.py' -not -path '*/tests/*' \
     \( -path '*/migrations/*' -o -path 'demo/*' \) | sort | xargs cat | sha256sum | cut -c1-12)
 
 # seed SIZE: a fresh database spindle_SIZE holding the seeded shop (from the cache when it has it).

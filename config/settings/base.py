@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "machines",
     "jobs",
     "inspection",
+    "reporting",
     "shopfloor",
     "demo",
     # Last, so that its post_migrate handler runs after every app's permissions exist.

@@ -27,6 +27,7 @@ def log(machine) -> list[tuple[str, dict]]:
 
 
 @pytest.mark.django_db
+@pytest.mark.dialects
 def test_state_changes_across_midnight_carry_the_totals_before_them(operator):
     machine = MachineFactory()
     alarm = DowntimeReason.objects.create(code="ALARM", label="Machine alarm")
@@ -45,6 +46,7 @@ def test_state_changes_across_midnight_carry_the_totals_before_them(operator):
 
 
 @pytest.mark.django_db
+@pytest.mark.dialects
 def test_an_import_and_a_row_created_directly_carry_them_too(operator):
     machine = MachineFactory()
     state_events_import(machine_id=machine.pk, user=operator, intervals=[
@@ -59,6 +61,7 @@ def test_an_import_and_a_row_created_directly_carry_them_too(operator):
 
 
 @pytest.mark.django_db
+@pytest.mark.dialects
 def test_the_rebuild_repairs_totals_changed_by_hand(operator):
     machine = MachineFactory()
     for hour, state in ((6, MachineState.SETUP), (7, MachineState.RUNNING), (9, MachineState.IDLE)):

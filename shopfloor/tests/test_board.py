@@ -16,7 +16,7 @@ from jobs.services.operations import operation_first_piece, operation_pause, ope
 from jobs.services.release import job_release
 from machines.choices import MachineState
 from machines.services import machine_state_change
-from shopfloor.selectors import board_version
+from reporting.board import board_version
 from shopfloor.views.board import REFRESH_SECONDS
 from tests.factories import JobFactory, MachineFactory
 

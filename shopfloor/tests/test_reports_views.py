@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from jobs.choices import JobStatus, OperationStatus
 from jobs.models import Job, OperationEvent
-from shopfloor.reports import display
-from shopfloor.tests.test_reports import history  # noqa: F401  (the hand-computed shop)
+from reporting.tables import display
+from reporting.tests.test_reports import history  # noqa: F401  (the hand-computed shop)
 
 pytestmark = pytest.mark.django_db
 

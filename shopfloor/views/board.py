@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.cache import cache_get, cache_set
-from shopfloor.selectors import BoardTile, board_version, machine_board
+from reporting.board import BoardTile, board_version, machine_board
 
 BODY_CACHE_SECONDS = 120
 # How far behind the floor the board may be: within this many seconds of a render every viewer gets that render,

@@ -1,7 +1,7 @@
 from django.shortcuts import render
 from django.utils import timezone
 
-from shopfloor.selectors import home_panels
+from reporting.selectors import home_panels
 
 
 def home(request):

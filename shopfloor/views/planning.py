@@ -35,7 +35,7 @@ from jobs.services.schedule import (
 )
 from shopfloor.gantt import entry_rows, gantt_build, when
 
-READERS = ("jobs.run_schedule", "jobs.view_reports")  # planners work here; managers read
+READERS = ("jobs.run_schedule", "reporting.view_reports")  # planners work here; managers read
 RUNS_SHOWN = 30
 POLL = "every 2s"
 

@@ -1,9 +1,6 @@
 """Manager reports: one URL per page serves the page and, to its HTMX filters, the report body alone.
 Every table exports as CSV and XLSX from the same `Table` the page shows; the weekly summary is a PDF."""
 
-import datetime as dt
-
-from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,69 +10,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from jobs.models import PartRevision
-from machines.models import Machine, ShiftWindow, WorkCenter
-from shopfloor import reports
-from shopfloor.reports import DEFINITIONS, ReportFilter, Table
-
-VIEW_REPORTS = "jobs.view_reports"
-MAX_DAYS = 400
-
-
-class ReportFilterForm(forms.Form):
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
-    machine = forms.ModelChoiceField(Machine.objects.order_by("code"), required=False, empty_label="All machines")
-    work_center = forms.ModelChoiceField(WorkCenter.objects.order_by("code"), required=False,
-                                         empty_label="All work centers", label="Work center (machine group)")
-    shift = forms.ChoiceField(required=False)
-    group = forms.ChoiceField(choices=[("machine", "Machine"), ("work_center", "Work center"), ("shop", "Shop")],
-                              required=False, label="Per")
-    bucket = forms.ChoiceField(choices=[("total", "Whole period"), ("day", "Day"), ("week", "Week"),
-                                        ("month", "Month"), ("shift", "Shift")], required=False, label="By")
-    part_revision = forms.ModelChoiceField(PartRevision.objects.select_related("part"), required=False,
-                                           empty_label="Choose a part revision", label="Unit cost curve for")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, label_suffix="", **kwargs)
-        names = ShiftWindow.objects.order_by("name").values_list("name", flat=True).distinct()
-        self.fields["shift"].choices = [("", "All shifts"), *[(name, name) for name in names]]
-
-    def clean(self):
-        data = super().clean()
-        today = timezone.localdate()
-        data["date_to"] = data.get("date_to") or today
-        data["date_from"] = data.get("date_from") or data["date_to"] - dt.timedelta(days=6)
-        if data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The start date is after the end date.")
-        if (data["date_to"] - data["date_from"]).days > MAX_DAYS:
-            raise forms.ValidationError(f"Choose at most {MAX_DAYS} days.")
-        return data
-
-    def report_filter(self) -> ReportFilter:
-        data = self.cleaned_data
-        return ReportFilter(
-            date_from=data["date_from"], date_to=data["date_to"],
-            machine_id=data["machine"].pk if data.get("machine") else None,
-            work_center_id=data["work_center"].pk if data.get("work_center") else None,
-            shift=data.get("shift") or "", group=data.get("group") or "machine", bucket=data.get("bucket") or "total",
-        )
-
-
-# Each table by name; `form` gives the extra parameters (the part revision of the unit cost curve).
-TABLES = {
-    "utilization": lambda f, form: reports.utilization_report(f),
-    "oee": lambda f, form: reports.oee_report(f),
-    "delivery": lambda f, form: reports.delivery_report(f),
-    "scrap-reason": lambda f, form: reports.scrap_report(f, by="reason"),
-    "scrap-part": lambda f, form: reports.scrap_report(f, by="part"),
-    "scrap-machine": lambda f, form: reports.scrap_report(f, by="machine"),
-    "downtime-reason": lambda f, form: reports.downtime_report(f, by="reason"),
-    "downtime-machine": lambda f, form: reports.downtime_report(f, by="machine"),
-    "job-costs": lambda f, form: reports.job_cost_report(f),
-    "unit-cost": lambda f, form: (reports.unit_cost_curve(part_revision_id=form.cleaned_data["part_revision"].pk)
-                                  if form.cleaned_data.get("part_revision") else None),
-}
+from reporting.builders import delivery_report, downtime_report, oee_report, scrap_report
+from reporting.filters import ReportFilter, ReportFilterForm
+from reporting.models import VIEW_REPORTS
+from reporting.registry import TABLES
+from reporting.tables import Table, table_csv, table_xlsx
+from reporting.timemodel import DEFINITIONS
 
 PAGES = {
     "utilization": ("Utilization", ["utilization"],
@@ -163,10 +103,10 @@ def report_export(request, table: str, fmt: str):
         raise Http404("Choose a part revision.")
     filename = f"{table}-{form.cleaned_data['date_from']}-{form.cleaned_data['date_to']}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(reports.table_csv(data), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(table_csv(data), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(
-            reports.table_xlsx(data),
+            table_xlsx(data),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -188,13 +128,13 @@ def weekly_summary(request):
                                 machine_id=report_filter.machine_id, work_center_id=report_filter.work_center_id,
                                 shift=report_filter.shift, group="work_center")
     shop = ReportFilter(**{**work_centers.__dict__, "group": "shop"})
-    delivery = reports.delivery_report(report_filter)
+    delivery = delivery_report(report_filter)
     context = {
         "filter": report_filter,
-        "oee": reports.oee_report(work_centers), "shop": reports.oee_report(shop),
+        "oee": oee_report(work_centers), "shop": oee_report(shop),
         "delivery_notes": delivery.notes,
-        "scrap": reports.scrap_report(report_filter, by="reason").rows[:5],
-        "downtime": reports.downtime_report(report_filter, by="reason").rows[:5],
+        "scrap": scrap_report(report_filter, by="reason").rows[:5],
+        "downtime": downtime_report(report_filter, by="reason").rows[:5],
         "printed_at": timezone.localtime(),
     }
     html = render_to_string("shopfloor/reports/weekly.html", context)

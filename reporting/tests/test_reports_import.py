@@ -11,9 +11,10 @@ from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
 from jobs.services.history_import import FinishedOperation, operations_import_finished
 from machines.choices import MachineState
 from machines.models import MachineStateEvent
-from shopfloor.reports import ReportFilter, oee_report
+from reporting.builders import oee_report
+from reporting.filters import ReportFilter
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
 
 MONDAY, TUESDAY = dt.date(2026, 6, 1), dt.date(2026, 6, 2)
 

@@ -25,21 +25,13 @@ from django.utils import timezone
 from jobs.models import JobOperation, JobOperationMachine, LabourEntry, ProductionEntry
 from machines.choices import MachineState
 from machines.models import Calendar, MachineStateEvent, ShiftWindow
-from shopfloor.reports import (
-    NO_PLANNED_TIME,
-    SHOP_LABOUR_RATE,
-    ReportFilter,
-    downtime_report,
-    job_cost_report,
-    oee_report,
-    scrap_report,
-    time_model,
-    unit_cost_curve,
-    utilization_report,
-)
+from reporting.builders import NO_PLANNED_TIME, downtime_report, oee_report, scrap_report, utilization_report
+from reporting.costs import SHOP_LABOUR_RATE, job_cost_report, unit_cost_curve
+from reporting.filters import ReportFilter
+from reporting.timemodel import time_model
 from tests.factories import MachineFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
 
 MONDAY = dt.date(2026, 6, 1)
 TUESDAY = dt.date(2026, 6, 2)

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from jobs.choices import JobStatus
 from jobs.services.history_import import FinishedOperation, operations_import_finished
-from shopfloor.reports import ReportFilter, delivery_report
+from reporting.builders import delivery_report
+from reporting.filters import ReportFilter
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
 
 
 def test_a_job_finished_through_the_import_is_on_the_delivery_report(floor, operator):

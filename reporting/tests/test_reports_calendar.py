@@ -15,10 +15,11 @@ from jobs.models import JobOperation, JobOperationMachine, ProductionEntry
 from machines.choices import CalendarExceptionKind, MachineState
 from machines.models import Calendar, CalendarException, MachineStateEvent, ShiftWindow
 from machines.selectors import calendar_windows
-from shopfloor.reports import ReportFilter, time_model
+from reporting.filters import ReportFilter
+from reporting.timemodel import time_model
 from tests.factories import MachineFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
 
 FIRST, LAST = dt.date(2026, 10, 29), dt.date(2026, 11, 3)  # America/Chicago falls back on Sunday 1 November
 H = 3600.0

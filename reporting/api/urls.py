@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shopfloor.api import views
+from reporting.api import views
 
 urlpatterns = [
     path("board/", views.BoardView.as_view(), name="api-board"),

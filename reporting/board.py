@@ -1,4 +1,5 @@
-"""Reads that combine several apps for the pages of the shop floor."""
+"""The live machine board: every active machine's state, current and next operation, and the header's counts,
+read from machines and jobs in a fixed number of queries; `board_version` tells a poll whether anything changed."""
 
 import datetime as dt
 import itertools
@@ -8,70 +9,12 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from core.cache import cache_get, cache_set
 from core.db import fingerprint, latest, scalars
-from core.roles import user_roles
-from inspection.selectors import first_articles_waiting, gauges_due, nonconformances_open
 from jobs.choices import OperationStatus
 from jobs.models import Job, JobOperation, LabourEntry, ProductionEntry, ScheduleRun
-from jobs.selectors import (
-    dispatch_version,
-    jobs_awaiting_release,
-    jobs_late,
-    next_operation_by_machine,
-    operations_open_count,
-    operations_ready,
-    with_quantities,
-)
+from jobs.selectors import dispatch_version, jobs_late, next_operation_by_machine, with_quantities
 from machines.choices import MachineState
 from machines.models import Machine, MachineStateEvent, WorkCenter
-from machines.selectors import machine_list, machine_state_counts
-
-LIST_LIMIT = 15
-
-# Which panels each role's home page shows, in order.
-ROLE_PANELS = {
-    "operator": ["machines", "ready_operations"],
-    "inspector": ["first_articles", "gauges_due", "nonconformances"],
-    "planner": ["jobs_to_release", "late_jobs", "ready_operations"],
-    "manager": ["shop_figures", "late_jobs", "machines"],
-    "admin": ["shop_figures", "jobs_to_release", "first_articles", "gauges_due", "machines"],
-}
-
-
-def _panel(name: str, today: dt.date):
-    match name:
-        case "machines":
-            return list(machine_list().filter(active=True))
-        case "ready_operations":
-            return list(operations_ready()[:LIST_LIMIT])
-        case "first_articles":
-            return list(first_articles_waiting()[:LIST_LIMIT])
-        case "gauges_due":
-            return list(gauges_due(today=today)[:LIST_LIMIT])
-        case "nonconformances":
-            return list(nonconformances_open()[:LIST_LIMIT])
-        case "jobs_to_release":
-            return list(jobs_awaiting_release()[:LIST_LIMIT])
-        case "late_jobs":
-            return list(jobs_late(today=today)[:LIST_LIMIT])
-        case "shop_figures":
-            return {
-                "states": machine_state_counts(),
-                "open_operations": operations_open_count(),
-                "late_jobs": jobs_late(today=today).count(),
-                "awaiting_release": jobs_awaiting_release().count(),
-            }
-    raise ValueError(name)
-
-
-def home_panels(*, user, today: dt.date) -> dict:
-    """The panels of `user`'s home page: the union of their roles' panels, each read once."""
-    names: list[str] = []
-    for role in user_roles(user) or ["operator"]:
-        names += [name for name in ROLE_PANELS[role] if name not in names]
-    return {name: _panel(name, today) for name in names}
-
-
-# --- The live machine board ----------------------------------------------------------------------------------
+from machines.selectors import machine_list
 
 # The header's machine counts. Down and planned down are shown apart; off shift and unknown (or a machine that has
 # no state yet) are "other".

@@ -6,9 +6,11 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shopfloor.api.serializers import BoardSerializer, ReportSerializer
-from shopfloor.selectors import board_version, machine_board
-from shopfloor.views.reports import TABLES, VIEW_REPORTS, ReportFilterForm
+from reporting.api.serializers import BoardSerializer, ReportSerializer
+from reporting.board import board_version, machine_board
+from reporting.filters import ReportFilterForm
+from reporting.models import VIEW_REPORTS
+from reporting.registry import TABLES
 
 
 class BoardView(APIView):
@@ -53,7 +55,7 @@ REPORT_FILTERS = [
 
 
 class ReportView(APIView):
-    """A manager report as rows: the same table as its page and its CSV/XLSX export. Needs jobs.view_reports."""
+    """A manager report as rows: the same table as its page and its CSV/XLSX export. Needs reporting.view_reports."""
 
     permission_classes = [IsAuthenticated, CanViewReports]
 
