@@ -234,12 +234,19 @@ class AgentSession:
             self._devices(), start=start, count=self.settings.count, interval_ms=self.settings.stream_interval_ms,
             heartbeat_ms=self.settings.heartbeat_ms, read_timeout=read_timeout,
         )
+        delivered = False
         try:
             while True:
                 document = await self._unless_stopped(anext(parts))
+                delivered = True
                 await self._handle(document, start)
                 if isinstance(document, Streams) and document.header.next_sequence:
                     start = document.header.next_sequence
+        except DocumentError:
+            if not delivered:  # a stream it cannot keep: polling serves every agent
+                logger.info("MTConnect agent %s: its stream failed before a first document; polling it", self.url)
+                self.streaming = False
+            raise
         finally:
             await parts.aclose()
 

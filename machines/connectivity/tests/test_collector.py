@@ -71,6 +71,22 @@ def test_several_vendors_devices_are_read_by_type_one_stream_per_agent(vmc_haas,
         assert not sink.of("lost", machine_id)
 
 
+def test_an_agent_that_answers_a_stream_request_with_one_document_is_polled(vmc_haas):
+    sink = RecordingSink()
+    _, plain = vmc_haas.document("/sample", {"from": str(vmc_haas._next)})
+    vmc_haas.serve_next("/sample", plain)  # what an agent without `interval` support answers
+
+    async def scenario():
+        async with Running(sink, [machine(HAAS, vmc_haas.url, "Haas_1")]):
+            await until(lambda: vmc_haas.requests["sample"] >= 2)
+            vmc_haas.play(7)
+            await until(lambda: "ACTIVE" in sink.values(HAAS, Kind.EXECUTION))
+
+    asyncio.run(scenario())
+    assert vmc_haas.requests["stream"] == 1
+    assert sink.values(HAAS, Kind.EXECUTION) == [UNAVAILABLE, "READY", "ACTIVE"]
+
+
 def test_conditions_with_codes_and_a_vendor_type_whose_prefix_the_agent_never_declares(vmc_haas, caplog):
     sink = RecordingSink()
 
