@@ -40,7 +40,8 @@ class Sink(Protocol):
     ) -> int:
         """The observations of the machine's device, in sequence order (from /current after a (re-)sync: the
         values as they stand, each with the time it last changed). Skips any with this instance_id and a
-        sequence below the stored next sequence, stores next_sequence, returns how many it applied."""
+        sequence below the stored next sequence, stores next_sequence, returns how many it applied. The first
+        call after each (re)connection comes even with no observations: the machine is connected again."""
 
     def connection_gap(
         self, *, machine_id: int, instance_id: str, since: dt.datetime, until: dt.datetime, next_sequence: int
@@ -95,6 +96,7 @@ class _Machine:
     device: Device | None = None
     next_sequence: int | None = None  # None until synced with the agent's current instance
     last_seen: dt.datetime | None = None
+    heard: bool = False  # a batch went to the sink since the session (re)connected
 
 
 @dataclass
@@ -161,7 +163,7 @@ class AgentSession:
         self.instance_id = probe.header.instance_id
         for machine in self.machines:
             machine.device = probe.device(machine.config.device)
-            machine.next_sequence = None
+            machine.next_sequence, machine.heard = None, False
             if machine.device is None:
                 names = ", ".join(d.name or d.uuid for d in probe.devices) or "none"
                 await self._lost(
@@ -290,12 +292,13 @@ class AgentSession:
         next_sequence = document.header.next_sequence or 0
         floor = machine.next_sequence or 0
         observations = [o for o in document.of(machine.device) if (o.sequence or 0) >= floor]
-        if observations or machine.next_sequence is None or next_sequence > machine.next_sequence:
+        # The first batch after a (re)connection goes even when empty: the machine is connected again.
+        if observations or not machine.heard or machine.next_sequence is None or next_sequence > floor:
             await asyncio.to_thread(
                 self.sink.connection_ingest, machine_id=machine.config.machine_id, instance_id=self.instance_id,
                 observations=observations, next_sequence=next_sequence,
             )
-        machine.next_sequence = max(next_sequence, floor)
+        machine.next_sequence, machine.heard = max(next_sequence, floor), True
         machine.last_seen = document.header.creation_time or _now()
         self._reported.pop(machine.config.machine_id, None)
 

@@ -220,6 +220,26 @@ def test_an_unreachable_agent_is_lost_after_the_timeout_then_reconnected_with_ba
     assert 4 <= len(attempts) <= 14
 
 
+def test_an_agent_back_after_an_outage_is_resumed_where_it_stood_and_the_machine_shown_connected(vmc_haas):
+    sink = RecordingSink()
+
+    async def scenario():
+        async with Running(sink, [machine(VMC, vmc_haas.url, "VMC-3Axis")], dataclasses.replace(FAST, stream=False)):
+            vmc_haas.play(7)
+            await until(lambda: "ACTIVE" in sink.values(VMC, Kind.EXECUTION))
+            vmc_haas.stop()
+            await until(lambda: sink.of("lost", VMC))
+            calls = len(sink.calls)
+            vmc_haas.start()  # the same agent (instanceId and buffer), nothing new since
+            await until(lambda: [k for k, _ in sink.calls[calls:]].count("ingest") >= 1)
+
+    asyncio.run(scenario())
+    back = sink.of("ingest", VMC)[-1]
+    assert back["observations"] == [] and back["next_sequence"] == vmc_haas._next
+    assert vmc_haas.requests["probe"] == 2 and vmc_haas.requests["current"] == 2
+    assert not sink.of("gap") and no_duplicates(sink, VMC)
+
+
 def test_a_truncated_document_is_an_error_and_loses_nothing(vmc_haas):
     sink = RecordingSink()
 
