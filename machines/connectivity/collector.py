@@ -114,6 +114,7 @@ class AgentSession:
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _reported: dict[int, str] = field(init=False, default_factory=dict)  # the error each machine shows now
     _warned: set[str] = field(init=False, default_factory=set)
+    _progressed: bool = field(init=False, default=False)  # a batch went to the sink since the last failure
 
     def __post_init__(self) -> None:
         self.machines = [_Machine(config) for config in self.configs]
@@ -130,7 +131,7 @@ class AgentSession:
         while not self._stop.is_set():
             try:
                 await self._connect()
-                backoff, down_since = self.settings.backoff_initial, None
+                down_since = None
                 await self._follow()
                 continue
             except _Stopped:
@@ -151,6 +152,8 @@ class AgentSession:
                 logger.error("MTConnect agent %s: %s", self.url, exc)
                 await self._lost(self.machines, _now(), str(exc))
                 wait = backoff
+            if self._progressed:  # the last failure followed good documents: start the backoff afresh
+                self._progressed, wait, backoff = False, self.settings.backoff_initial, self.settings.backoff_initial
             with suppress(_Stopped):
                 await self._sleep(wait)
             backoff = min(backoff * 2, self.settings.backoff_max)
@@ -299,6 +302,7 @@ class AgentSession:
                 observations=observations, next_sequence=next_sequence,
             )
         machine.next_sequence, machine.heard = max(next_sequence, floor), True
+        self._progressed = True
         machine.last_seen = document.header.creation_time or _now()
         self._reported.pop(machine.config.machine_id, None)
 
