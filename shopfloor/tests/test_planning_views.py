@@ -17,7 +17,7 @@ from jobs.services.release import job_release
 from jobs.services.schedule import schedule_run_request
 from jobs.services.schedule_execution import schedule_run_execute
 from machines.models import ShiftWindow
-from shopfloor.gantt import due_end, job_hue
+from shopfloor.views.gantt import due_end, job_hue
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db

@@ -33,7 +33,7 @@ from jobs.services.schedule import (
     schedule_run_publish,
     schedule_run_request,
 )
-from shopfloor.gantt import entry_rows, gantt_build, when
+from shopfloor.views.gantt import entry_rows, gantt_build, when
 
 READERS = ("jobs.run_schedule", "reporting.view_reports")  # planners work here; managers read
 RUNS_SHOWN = 30
