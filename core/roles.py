@@ -1,4 +1,4 @@
-"""The five roles of a shop and what each may do. Groups are kept in step after every migrate."""
+"""The roles of a shop and what each may do. Groups are kept in step after every migrate."""
 
 from fnmatch import fnmatch
 
@@ -37,8 +37,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "jobs.change_scrapreason",
     ],
     "admin": ["*"],
+    # An edge device, not a person: its token posts the signals of the machines bound to it, and opens nothing else
+    # (core.api.authentication).
+    "device": ["machines.report_machine_signals"],
 }
 ROLES = tuple(ROLE_PERMISSIONS)
+DEVICE = "device"
 
 
 def role_permissions(role: str) -> list[Permission]:
@@ -58,6 +62,10 @@ def roles_sync() -> None:
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set(role_permissions(role))
+
+
+def user_is_device(user: User | AnonymousUser) -> bool:
+    return user.is_authenticated and user.groups.filter(name=DEVICE).exists()
 
 
 def user_roles(user: User | AnonymousUser) -> list[str]:

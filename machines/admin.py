@@ -10,6 +10,7 @@ from machines.models import (
     DowntimeReason,
     Fixture,
     Machine,
+    MachineConnection,
     MachineStateEvent,
     ShiftWindow,
     WorkCenter,
@@ -67,6 +68,16 @@ class CalendarExceptionAdmin(ServiceAdmin):
     autocomplete_fields = ("calendar",)
 
 
+class MachineConnectionInline(ReadOnlyAdminMixin, admin.StackedInline):
+    """What the machine reports, shown on its page: only the connectivity services write it."""
+
+    model = MachineConnection
+    fields = ("connected", "last_observation_at", "last_error", "last_error_at", "instance_id", "next_sequence",
+              "context_state", "context_reason", "signals")
+    readonly_fields = fields
+    verbose_name = verbose_name_plural = "connection status"
+
+
 @admin.register(Machine)
 class MachineAdmin(ServiceAdmin):
     list_display = ("code", "name", "work_center", "kind", "calendar", "hourly_rate", "active")
@@ -75,9 +86,11 @@ class MachineAdmin(ServiceAdmin):
     list_select_related = ("work_center", "calendar")
     autocomplete_fields = ("work_center", "calendar")
     formfield_overrides = {models.URLField: {"assume_scheme": "http"}}  # agents answer plain HTTP on the LAN
+    inlines = (MachineConnectionInline,)
     fieldsets = (
         (None, {"fields": ("code", "name", "work_center", "kind", "hourly_rate", "active", "calendar")}),
-        ("Monitoring (MTConnect)", {"fields": ("mtconnect_agent_url", "mtconnect_device")}),
+        ("Monitoring", {"fields": ("mtconnect_agent_url", "mtconnect_device", "signal_device",
+                                   "unexplained_stop_seconds", "part_counter_counts_good")}),
         ("Setup mounted now", {
             "fields": ("setup_fixture", "setup_material", "setup_tool_kit", "setup_program"),
             "description": "The first changeover of a schedule starts from this setup.",

@@ -13,7 +13,9 @@ class MachineKind(models.TextChoices):
 
 
 class MachineState(models.TextChoices):
-    """ISO 22400 time model, as a machine's status log records it."""
+    """ISO 22400 time model, as a machine's status log records it. The last three come from the machine's own
+    signals (machines/connectivity/timeline.py): an interrupted program or an alarm while an operation is on the
+    machine, and the unknown time of a monitored machine that Spindle cannot read."""
 
     RUNNING = "running", "Running"
     SETUP = "setup", "Setup"
@@ -22,6 +24,14 @@ class MachineState(models.TextChoices):
     PLANNED_DOWN = "planned_down", "Planned down"
     OFF_SHIFT = "off_shift", "Off shift"
     UNKNOWN = "unknown", "Unknown"
+    STOPPED = "stopped", "Stopped"
+    ALARM = "alarm", "Alarm"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+    @classmethod
+    def stops(cls) -> tuple[str, ...]:
+        """States a machine falls into by itself with an operation on it: each needs the operator's reason."""
+        return (cls.STOPPED, cls.ALARM)
 
 
 class StateSource(models.TextChoices):

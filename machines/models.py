@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -91,6 +92,17 @@ class Machine(TimeStampedModel):
     calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="machines")
     mtconnect_agent_url = models.URLField(blank=True)
     mtconnect_device = models.CharField(max_length=100, blank=True)
+    # An edge device (a current clamp, a stack-light tap) posting this machine's signals with its token.
+    signal_device = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="signal_machines",
+        limit_choices_to={"groups__name": "device"},
+        help_text="The edge device (a user of the role 'device') whose token may post this machine's signals.",
+    )
+    unexplained_stop_seconds = models.PositiveIntegerField(
+        default=120, help_text="A stop or alarm of a monitored machine longer than this, with an operation on it, "
+                               "waits for the operator's reason.")
+    part_counter_counts_good = models.BooleanField(
+        default=False, help_text="The control's part counter counts good parts only, not every finished cycle.")
     # The setup mounted now, kept as values: the first changeover of a schedule starts from it.
     setup_fixture = models.CharField(max_length=50, blank=True)
     setup_material = models.CharField(max_length=100, blank=True)
@@ -105,6 +117,35 @@ class Machine(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class MachineConnection(models.Model):
+    """What a monitored machine reports and what its operator declares: written by the connectivity services
+    only, at the collector's pace, so it is a row of its own rather than columns of Machine (whose row the admin
+    saves whole and whose updated_at versions the board). A machine has one from its first signal on; from then
+    its status log follows machines.connectivity.timeline instead of the terminal alone."""
+
+    machine = models.OneToOneField(Machine, on_delete=models.CASCADE, primary_key=True, related_name="connection")
+    connected = models.BooleanField(default=False)
+    # Where the collector resumes: the agent's instanceId and the first sequence not yet applied.
+    instance_id = models.CharField(max_length=100, blank=True)
+    next_sequence = models.BigIntegerField(null=True, blank=True)
+    last_observation_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # The latest value of each signal and the source's time of it (machines/connectivity/signals.py).
+    signals = models.JSONField(default=dict, blank=True)
+    # The operator's declared activity (what machine_state_change was last told): setup, running, idle, down…
+    context_state = models.CharField(max_length=20, choices=MachineState.choices, default=MachineState.IDLE)
+    context_reason = models.ForeignKey("DowntimeReason", on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [("report_machine_signals", "Can report a machine's signals (edge device)")]
+
+    def __str__(self) -> str:
+        return f"{self.machine.code} {'connected' if self.connected else 'disconnected'}"
 
 
 class Fixture(TimeStampedModel):

@@ -8,14 +8,15 @@ from django.utils import timezone
 from core.errors import ApplicationError, Conflict
 from core.permissions import require_perm
 from machines.choices import FixtureStatus, MachineState, StateSource
-from machines.models import DowntimeReason, Fixture, Machine, MachineStateEvent
+from machines.connectivity.statelog import StateLog, connection_derive
+from machines.models import DowntimeReason, Fixture, Machine, MachineConnection, MachineStateEvent
 
 
 def lock_machine(machine_id: int) -> Machine:
     return Machine.objects.select_for_update().get(pk=machine_id)
 
 
-def _check_reason(state: str, reason: DowntimeReason | None) -> None:
+def state_reason_check(state: str, reason: DowntimeReason | None) -> None:
     if state in (MachineState.DOWN, MachineState.PLANNED_DOWN) and reason is None:
         raise ApplicationError("Down time needs a reason.", field="reason")
     if reason is not None and reason.planned != (state == MachineState.PLANNED_DOWN):
@@ -28,12 +29,21 @@ def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datet
                          reason: DowntimeReason | None = None, source: str = StateSource.TERMINAL,
                          note: str = "") -> MachineStateEvent:
     """Close the machine's open state at `at` and open `state` from then on: no gap, no overlap.
-    `user` is None only for Spindle's own tasks (machine monitoring)."""
+    `user` is None only for Spindle's own tasks (machine monitoring).
+    On a monitored machine (one with a MachineConnection) `state` is what the operator declares: the state written
+    is the one its latest signals and that declaration make (machines/connectivity/timeline.py)."""
     if user is not None or source != StateSource.MTCONNECT:
         require_perm(user, "machines.report_machine_state")
-    _check_reason(state, reason)
+    state_reason_check(state, reason)
     at = at or timezone.now()
     machine = lock_machine(machine_id)
+    connection = MachineConnection.objects.filter(machine=machine).first()
+    if connection is not None:
+        connection.context_state, connection.context_reason = state, reason
+        connection.save(update_fields=["context_state", "context_reason", "updated_at"])
+        log = StateLog(machine.pk, now=max(at, timezone.now()))
+        log.change(at, connection_derive(connection), source=source, note=note)
+        return log.write()
     current = MachineStateEvent.objects.filter(machine=machine, ended_at__isnull=True).first()
     previous = current or MachineStateEvent.objects.filter(machine=machine).order_by("-started_at").first()
     if current is not None:
@@ -80,7 +90,7 @@ def state_events_import(*, machine_id: int, intervals: Iterable[Interval], user,
             raise ApplicationError(f"Intervals overlap at {interval.started_at:%Y-%m-%d %H:%M}.")
         if interval.ended_at is not None and interval.ended_at < interval.started_at:
             raise ApplicationError(f"An interval ends before it starts at {interval.started_at:%Y-%m-%d %H:%M}.")
-        _check_reason(interval.state, interval.reason)
+        state_reason_check(interval.state, interval.reason)
         open_seen = interval.ended_at is None
         previous_end = interval.ended_at
         row = MachineStateEvent(machine=machine, state=interval.state, reason=interval.reason,

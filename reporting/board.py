@@ -22,9 +22,10 @@ BOARD_COUNTS = (
     ("running", "Running", (MachineState.RUNNING,)),
     ("setup", "Setup", (MachineState.SETUP,)),
     ("down", "Down (unplanned)", (MachineState.DOWN,)),
+    ("stopped", "Stopped / alarm", (MachineState.STOPPED, MachineState.ALARM)),
     ("planned_down", "Planned down", (MachineState.PLANNED_DOWN,)),
     ("idle", "Idle", (MachineState.IDLE,)),
-    ("other", "Off shift / unknown", (MachineState.OFF_SHIFT, MachineState.UNKNOWN)),
+    ("other", "Off shift / unknown", (MachineState.OFF_SHIFT, MachineState.UNKNOWN, MachineState.DISCONNECTED)),
 )
 
 # Short enough for a tile's band; the header says that down is unplanned.

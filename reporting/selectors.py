@@ -49,5 +49,5 @@ def home_panels(*, user, today: dt.date) -> dict:
     """The panels of `user`'s home page: the union of their roles' panels, each read once."""
     names: list[str] = []
     for role in user_roles(user) or ["operator"]:
-        names += [name for name in ROLE_PANELS[role] if name not in names]
+        names += [name for name in ROLE_PANELS.get(role, []) if name not in names]  # a device has no page
     return {name: _panel(name, today) for name in names}

@@ -26,6 +26,10 @@ def test_every_role_exists_after_migrate():
         ("planner", "reporting.view_reports", False),
         ("manager", "jobs.change_routing", False),
         ("admin", "inspection.approve_firstarticlereport", True),
+        ("device", "machines.report_machine_signals", True),
+        ("device", "machines.view_machine", False),
+        ("device", "machines.report_machine_state", False),
+        ("operator", "machines.report_machine_signals", False),
     ],
 )
 def test_role_permissions(make_user, role, perm, allowed):

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from machines.api import views
@@ -12,4 +13,7 @@ router.register("fixtures", views.FixtureViewSet)
 router.register("changeover-rules", views.ChangeoverRuleViewSet)
 router.register("downtime-reasons", views.DowntimeReasonViewSet)
 router.register("state-events", views.MachineStateEventViewSet)
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("machines/<int:machine_id>/signals/", views.MachineSignalsView.as_view(), name="machine-signals"),
+]

@@ -1,7 +1,12 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.api.viewsets import RecordViewSet
 from machines.api import serializers
+from machines.connectivity.services import machine_signals_record
 from machines.models import (
     Calendar,
     CalendarException,
@@ -74,3 +79,18 @@ class MachineStateEventViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = MachineStateEvent.objects.all()
     serializer_class = serializers.MachineStateEventSerializer
     filterset_fields = {"machine": ["exact"], "state": ["exact"], "started_at": ["gte", "lt"]}
+
+
+class MachineSignalsView(APIView):
+    """An edge device posts its machine's signals: a JSON list of {timestamp, signal, value}, signal one of
+    running, alarm, part_count, program. Only a device bound to the machine may (its token); the whole batch is
+    applied or, with one bad row, nothing. The answer counts the rows applied and the duplicates skipped."""
+
+    device_view = True  # the one view a device's token opens (core.api.authentication)
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.SignalSerializer(many=True), responses=serializers.SignalsRecordedSerializer)
+    def post(self, request, machine_id: int):
+        observations = serializers.signal_batch(request.data)
+        recorded = machine_signals_record(machine_id=machine_id, user=request.user, observations=observations)
+        return Response(serializers.SignalsRecordedSerializer(recorded).data)

@@ -49,11 +49,13 @@ class BoardTileSerializer(serializers.Serializer):
 
 
 class BoardCountsSerializer(serializers.Serializer):
-    """Active machines by state: down and planned down apart; "other" is off shift plus unknown."""
+    """Active machines by state: down and planned down apart; "stopped" is stopped or in alarm by the machine's own
+    signals; "other" is off shift, unknown plus disconnected."""
 
     running = serializers.IntegerField()
     setup = serializers.IntegerField()
     down = serializers.IntegerField()
+    stopped = serializers.IntegerField()
     planned_down = serializers.IntegerField()
     idle = serializers.IntegerField()
     other = serializers.IntegerField()

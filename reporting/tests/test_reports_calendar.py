@@ -98,7 +98,8 @@ def test_the_database_sums_agree_with_clipping_every_interval_in_python(shop, sh
     assert {key for key, model in models.items() if model.pot} == {key for key, t in expected.items() if t["pot"]}
     for key, totals in expected.items():
         model = models[key]
-        delay = sum(totals[s] for s in (MachineState.IDLE, MachineState.UNKNOWN, MachineState.OFF_SHIFT))
+        delay = sum(totals[s] for s in (MachineState.IDLE, MachineState.UNKNOWN, MachineState.OFF_SHIFT,
+                                        MachineState.STOPPED, MachineState.ALARM, MachineState.DISCONNECTED))
         assert model.pot == pytest.approx(totals["pot"], abs=1e-6)
         assert model.apt == pytest.approx(totals[MachineState.RUNNING], abs=1e-6)
         assert model.aust == pytest.approx(totals[MachineState.SETUP], abs=1e-6)

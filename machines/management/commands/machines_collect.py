@@ -1,43 +1,44 @@
 import asyncio
-import importlib
+import datetime as dt
 import logging
 import signal
+from collections.abc import Sequence
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from machines.connectivity.collector import Collector, MachineConfig, Settings, Sink
-from machines.models import Machine
+from machines.connectivity import selectors, services
+from machines.connectivity.collector import Collector, Settings
+from machines.connectivity.observations import Observation
+from machines.connectivity.selectors import machines_to_collect
 
 logger = logging.getLogger(__name__)
 
 
-def machines_to_collect() -> list[MachineConfig]:
-    """Active machines with an MTConnect agent and device configured."""
-    close_old_connections()
-    rows = (
-        Machine.objects.filter(active=True).exclude(mtconnect_agent_url="").exclude(mtconnect_device="")
-        .order_by("pk").values_list("pk", "mtconnect_agent_url", "mtconnect_device")
-    )
-    return [MachineConfig(machine_id=pk, agent_url=url, device=device) for pk, url, device in rows]
+class DatabaseSink:
+    """The collector's sink: the connectivity services and the cursor selector. They run in the collector's worker
+    threads for weeks: each call first drops a connection the database has closed (CONN_MAX_AGE applies, as per
+    request)."""
 
+    def connection_cursor(self, *, machine_id: int) -> tuple[str, int] | None:
+        close_old_connections()
+        return selectors.connection_cursor(machine_id=machine_id)
 
-class _Services:
-    """The connectivity services as the collector's sink. They run in the collector's worker threads for weeks:
-    each call first drops a connection the database has closed (CONN_MAX_AGE applies, as per request)."""
+    def connection_ingest(self, *, machine_id: int, instance_id: str, observations: Sequence[Observation],
+                          next_sequence: int) -> int:
+        close_old_connections()
+        return services.connection_ingest(machine_id=machine_id, instance_id=instance_id,
+                                          observations=observations, next_sequence=next_sequence)
 
-    def __init__(self) -> None:
-        # By name, on first use: the services module belongs to the database side of connectivity.
-        self._services = importlib.import_module("machines.connectivity.services")
+    def connection_gap(self, *, machine_id: int, instance_id: str, since: dt.datetime, until: dt.datetime,
+                       next_sequence: int) -> None:
+        close_old_connections()
+        services.connection_gap(machine_id=machine_id, instance_id=instance_id, since=since, until=until,
+                                next_sequence=next_sequence)
 
-    def __getattr__(self, name: str):
-        function = getattr(self._services, name)
-
-        def call(**kwargs):
-            close_old_connections()
-            return function(**kwargs)
-
-        return call
+    def connection_lost(self, *, machine_id: int, at: dt.datetime, error: str) -> None:
+        close_old_connections()
+        services.connection_lost(machine_id=machine_id, at=at, error=error)
 
 
 class Command(BaseCommand):
@@ -59,8 +60,7 @@ class Command(BaseCommand):
     def handle(self, *args, reload_every, poll_interval, lost_after, backoff_max, no_stream, **options):
         settings = Settings(reload_every=reload_every, poll_interval=poll_interval, lost_after=lost_after,
                             backoff_max=backoff_max, stream=not no_stream)
-        sink: Sink = _Services()  # type: ignore[assignment]  # a module's functions, called by keyword
-        asyncio.run(self._run(Collector(sink, machines_to_collect, settings)))
+        asyncio.run(self._run(Collector(DatabaseSink(), machines_to_collect, settings)))
         self.stdout.write("Collector stopped.")
 
     async def _run(self, collector: Collector) -> None:
