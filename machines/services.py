@@ -27,7 +27,7 @@ def state_reason_check(state: str, reason: DowntimeReason | None) -> None:
 @transaction.atomic
 def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datetime | None = None,
                          reason: DowntimeReason | None = None, source: str = StateSource.TERMINAL,
-                         note: str = "") -> MachineStateEvent:
+                         note: str = "") -> MachineStateEvent | None:
     """Close the machine's open state at `at` and open `state` from then on: no gap, no overlap.
     `user` is None only for Spindle's own tasks (machine monitoring).
     On a monitored machine (one with a MachineConnection) `state` is what the operator declares: the state written

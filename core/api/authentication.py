@@ -1,4 +1,7 @@
+from typing import Any
+
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from core.roles import user_is_device
 
@@ -8,7 +11,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
     (`device_view = True`, such as machines.api.views.MachineSignalsView): anywhere else it is refused with a 403
     rather than taken for an anonymous caller."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         result = super().authenticate(request)
         view = request.parser_context.get("view")
         if result is not None and not getattr(view, "device_view", False) and user_is_device(result[0]):

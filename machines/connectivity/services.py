@@ -76,12 +76,12 @@ def connection_ingest(*, machine_id: int, instance_id: str, observations: Sequen
     Returns how many were applied."""
     machine = _lock(machine_id)
     connection = _connection(machine)
-    same_instance = connection.instance_id == instance_id and connection.next_sequence is not None
+    applied_below = connection.next_sequence if connection.instance_id == instance_id else None
     fresh = [observation for observation in observations
-             if not (same_instance and observation.sequence is not None
-                     and observation.sequence < connection.next_sequence)]
+             if not (applied_below is not None and observation.sequence is not None
+                     and observation.sequence < applied_below)]
     _observations_apply(connection, fresh, source=StateSource.MTCONNECT, now=timezone.now())
-    connection.next_sequence = max(next_sequence, connection.next_sequence) if same_instance else next_sequence
+    connection.next_sequence = next_sequence if applied_below is None else max(next_sequence, applied_below)
     connection.instance_id = instance_id
     connection.save()
     return len(fresh)

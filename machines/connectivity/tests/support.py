@@ -3,12 +3,14 @@
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from machines.connectivity.collector import Collector, MachineConfig, Settings
 from machines.connectivity.observations import Kind, Observation
+
+T = TypeVar("T")
 
 FAST = Settings(
     count=200, poll_interval=0.05, stream_interval_ms=20, heartbeat_ms=300, request_timeout=2.0, lost_after=0.5,
@@ -97,3 +99,23 @@ class Running:
 
 def machine(machine_id: int, agent_url: str, device: str) -> MachineConfig:
     return MachineConfig(machine_id=machine_id, agent_url=agent_url, device=device)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: after a browser test, Playwright's sync API keeps an event loop running in
+    the test session's main thread, where asyncio.run refuses to start another."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as error:  # handed to the test's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]

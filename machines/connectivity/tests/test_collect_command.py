@@ -11,12 +11,9 @@ from django.db import connection
 
 from machines.choices import StateSource
 from machines.connectivity import replay
+from machines.connectivity.selectors import connection_cursor
 from machines.models import MachineStateEvent
 from tests.factories import MachineFactory
-
-# The database side of connectivity (the sink the command wires) is another branch's work: until it is merged
-# this test has nothing to run against. It must run, not be skipped, once machines/connectivity/services.py exists.
-services = pytest.importorskip("machines.connectivity.services", reason="to be completed at merge: no services yet")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +29,7 @@ def test_the_collector_process_records_a_replayed_machine_and_stops_cleanly_on_s
     try:
         agent.play(5)  # READY, then ACTIVE
         deadline = time.monotonic() + 60
-        while services.connection_cursor(machine_id=machine.pk) != (agent.instance_id, agent._next):
+        while connection_cursor(machine_id=machine.pk) != (agent.instance_id, agent._next):
             assert process.poll() is None, process.stdout.read()
             assert time.monotonic() < deadline, "the collector did not catch up with the agent"
             time.sleep(0.2)

@@ -12,7 +12,7 @@ import pytest
 
 from machines.connectivity import replay
 from machines.connectivity.observations import UNAVAILABLE, Kind
-from machines.connectivity.tests.support import FAST, RecordingSink, Running, machine, until
+from machines.connectivity.tests.support import FAST, RecordingSink, Running, machine, run, until
 
 VMC, HAAS, OKUMA = 1, 2, 3
 
@@ -51,7 +51,7 @@ def test_several_vendors_devices_are_read_by_type_one_stream_per_agent(vmc_haas,
                         and "ACTIVE" in sink.values(OKUMA, Kind.EXECUTION)
                         and "Countersink" in sink.values(VMC, Kind.PROGRAM))
 
-    asyncio.run(scenario())
+    run(scenario())
     # Each agent was probed once and followed with one stream (or polls) for all its machines.
     assert vmc_haas.requests["probe"] == 1 and okuma.requests["probe"] == 1
     assert (vmc_haas.requests["stream"] == 1) is stream
@@ -82,7 +82,7 @@ def test_an_agent_that_answers_a_stream_request_with_one_document_is_polled(vmc_
             vmc_haas.play(7)
             await until(lambda: "ACTIVE" in sink.values(HAAS, Kind.EXECUTION))
 
-    asyncio.run(scenario())
+    run(scenario())
     assert vmc_haas.requests["stream"] == 1
     assert sink.values(HAAS, Kind.EXECUTION) == [UNAVAILABLE, "READY", "ACTIVE"]
 
@@ -97,7 +97,7 @@ def test_conditions_with_codes_and_a_vendor_type_whose_prefix_the_agent_never_de
             await until(lambda: ("motion", "NORMAL") in [
                 (o.data_item_id, o.value) for o in sink.observations(VMC, Kind.CONDITION)][-2:])
 
-    asyncio.run(scenario())
+    run(scenario())
     conditions = [(o.data_item_id, o.sub_type, o.value, o.native_code, o.text)
                   for o in sink.observations(VMC, Kind.CONDITION)]
     assert ("filter", "x:FILTER", "WARNING", "CF-7", "COOLANT FILTER CLOGGED") in conditions
@@ -122,7 +122,7 @@ def test_an_agent_restart_is_reprobed_and_resynced_without_duplicates(vmc_haas):
             await until(lambda: sink.cursors[VMC][0] == vmc_haas.instance_id
                         and "Countersink" in sink.values(VMC, Kind.PROGRAM))
 
-    asyncio.run(scenario())
+    run(scenario())
     assert vmc_haas.requests["probe"] == 2
     instances = [c["instance_id"] for c in sink.of("ingest", VMC)]
     assert len(set(instances)) == 2
@@ -143,7 +143,7 @@ def test_a_buffer_overrun_while_running_is_a_gap_then_a_resync_from_current():
             await until(lambda: sink.values(VMC, Kind.EXECUTION)[-1] == "ACTIVE")
 
     try:
-        asyncio.run(scenario())
+        run(scenario())
     finally:
         agent.stop()
     (gap,) = sink.of("gap", VMC)
@@ -168,10 +168,10 @@ def test_a_cursor_the_agent_no_longer_holds_is_a_gap_when_the_collector_comes_ba
             await until(lambda: sink.of("gap", VMC) and sink.cursors[VMC][1] == agent._next)
 
     try:
-        asyncio.run(first_run())
+        run(first_run())
         stored = sink.cursors[VMC]
         agent.play(15)
-        asyncio.run(second_run())
+        run(second_run())
     finally:
         agent.stop()
     (gap,) = sink.of("gap", VMC)
@@ -211,7 +211,7 @@ def test_an_unreachable_agent_is_lost_after_the_timeout_then_reconnected_with_ba
             await until(lambda: sink.of("ingest", OKUMA))
 
     try:
-        asyncio.run(scenario())
+        run(scenario())
     finally:
         agent.stop()
     (lost,) = sink.of("lost", OKUMA)  # once, not at every retry
@@ -233,7 +233,7 @@ def test_an_agent_back_after_an_outage_is_resumed_where_it_stood_and_the_machine
             vmc_haas.start()  # the same agent (instanceId and buffer), nothing new since
             await until(lambda: [k for k, _ in sink.calls[calls:]].count("ingest") >= 1)
 
-    asyncio.run(scenario())
+    run(scenario())
     back = sink.of("ingest", VMC)[-1]
     assert back["observations"] == [] and back["next_sequence"] == vmc_haas._next
     assert vmc_haas.requests["probe"] == 2 and vmc_haas.requests["current"] == 2
@@ -253,7 +253,7 @@ def test_a_truncated_document_is_an_error_and_loses_nothing(vmc_haas):
             await until(lambda: sink.of("lost", VMC))
             await until(lambda: sink.cursors[VMC][1] == vmc_haas._next)
 
-    asyncio.run(scenario())
+    run(scenario())
     (lost,) = sink.of("lost", VMC)
     assert "truncated" in lost["error"]
     assert sink.values(VMC, Kind.EXECUTION)[:4] == [UNAVAILABLE, "READY", "INTERRUPTED", "ACTIVE"]
@@ -281,7 +281,7 @@ def test_a_hostile_document_is_refused_and_shown_on_the_machine(vmc_haas, body, 
             vmc_haas.play(7)
             await until(lambda: "ACTIVE" in sink.values(VMC, Kind.EXECUTION))  # resumed where it stood
 
-    asyncio.run(scenario())
+    run(scenario())
     assert error in sink.of("lost", VMC)[0]["error"]
 
 
@@ -293,7 +293,7 @@ def test_an_unknown_device_is_shown_on_its_machine_and_the_others_go_on(vmc_haas
         async with Running(sink, machines):
             await until(lambda: sink.of("lost", HAAS) and sink.of("ingest", VMC))
 
-    asyncio.run(scenario())
+    run(scenario())
     (lost,) = sink.of("lost", HAAS)
     assert "'Mazak' is not on agent" in lost["error"] and "VMC-3Axis, Haas_1" in lost["error"]
     assert not sink.of("ingest", HAAS)
@@ -310,7 +310,7 @@ def test_a_sequence_going_backwards_without_a_restart_resyncs(vmc_haas):
             vmc_haas.play(1)
             await until(lambda: sink.of("gap", VMC) and sink.values(VMC, Kind.EXECUTION)[-1] == "READY")
 
-    asyncio.run(scenario())
+    run(scenario())
     (gap,) = sink.of("gap", VMC)
     assert gap["next_sequence"] == 0  # the stored cursor goes back with the agent
     assert sink.cursors[VMC] == (vmc_haas.instance_id, vmc_haas._next)
@@ -325,7 +325,7 @@ def test_a_control_clock_minutes_ahead_is_kept_as_the_agent_gave_it(okuma):
             okuma.play(5)
             await until(lambda: "ACTIVE" in sink.values(OKUMA, Kind.EXECUTION))
 
-    asyncio.run(scenario())
+    run(scenario())
     active = next(o for o in sink.observations(OKUMA, Kind.EXECUTION) if o.value == "ACTIVE")
     ahead = active.timestamp - dt.datetime.now(dt.UTC)
     assert dt.timedelta(minutes=6) < ahead < dt.timedelta(minutes=7)
@@ -346,5 +346,5 @@ def test_machines_added_to_the_configuration_are_picked_up(vmc_haas, okuma):
             await until(lambda: "ACTIVE" in sink.values(OKUMA, Kind.EXECUTION)
                         and "ACTIVE" in sink.values(VMC, Kind.EXECUTION))
 
-    asyncio.run(scenario())
+    run(scenario())
     assert no_duplicates(sink, VMC) and no_duplicates(sink, OKUMA)

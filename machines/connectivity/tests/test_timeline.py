@@ -30,7 +30,9 @@ def table() -> list[dict[str, str]]:
 def signals(cell: str) -> Signals:
     values: dict = {}
     faults = []
-    for pair in shlex.split(re.fullmatch(r"`(.*)`", cell).group(1)):
+    quoted = re.fullmatch(r"`(.*)`", cell)
+    assert quoted is not None, f"the table's signals cell is not in backticks: {cell}"
+    for pair in shlex.split(quoted.group(1)):
         name, value = pair.split("=", 1)
         if name == "fault":
             faults.append(value)
