@@ -39,7 +39,7 @@ from jobs.services.release import job_release
 from machines.choices import FixtureStatus, MachineState, StateSource
 from machines.models import DowntimeReason, Machine
 from machines.selectors import calendar_windows
-from machines.services import Interval, state_events_import
+from machines.services.states import Interval, state_events_import
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from core.errors import Conflict, NotFound
 from jobs.models import Job, JobOperation
 from machines.models import Machine
-from machines.services import lock_machine
+from machines.services.states import lock_machine
 
 
 def lock_job(job_id: int) -> Job:

@@ -26,7 +26,8 @@ from jobs.services.first_articles import first_article_apply
 from jobs.services.release import job_follow_operations
 from machines.choices import MachineState, StateSource
 from machines.models import DowntimeReason, Machine
-from machines.services import fixture_mount, machine_setup_record, machine_state_change
+from machines.services.setup import fixture_mount, machine_setup_record
+from machines.services.states import machine_state_change
 
 if TYPE_CHECKING:
     from jobs.actions import OperationAction

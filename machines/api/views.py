@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from core.api.viewsets import RecordViewSet
 from machines.api import serializers
 from machines.connectivity.services import machine_signals_record
+from machines.inputs import SignalSerializer, signal_batch
 from machines.models import (
     Calendar,
     CalendarException,
@@ -89,8 +90,8 @@ class MachineSignalsView(APIView):
     device_view = True  # the one view a device's token opens (core.api.authentication)
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=serializers.SignalSerializer(many=True), responses=serializers.SignalsRecordedSerializer)
+    @extend_schema(request=SignalSerializer(many=True), responses=serializers.SignalsRecordedSerializer)
     def post(self, request, machine_id: int):
-        observations = serializers.signal_batch(request.data)
+        observations = signal_batch(request.data)
         recorded = machine_signals_record(machine_id=machine_id, user=request.user, observations=observations)
         return Response(serializers.SignalsRecordedSerializer(recorded).data)

@@ -1,5 +1,5 @@
 """The writes of machine connectivity: what the collector (MTConnect) and edge devices call, and the operator's
-explanation of a stop. Each is one transaction under the machine's lock (machines.services.lock_machine), so two
+explanation of a stop. Each is one transaction under the machine's lock (machines.services.states.lock_machine), so two
 calls for one machine take turns, and each is idempotent under replay. Observations are folded into the machine's
 latest signal values in memory; the state intervals they change are written at once (StateLog): a batch costs a
 handful of queries however many observations it holds."""
@@ -22,7 +22,7 @@ from machines.connectivity.observations import Observation
 from machines.connectivity.signals import signal_key, signal_record
 from machines.connectivity.statelog import StateLog, connection_derive
 from machines.models import DowntimeReason, Machine, MachineConnection, MachineStateEvent
-from machines.services import lock_machine, state_reason_check
+from machines.services.states import lock_machine, state_reason_check
 
 # An edge device's clock may run this far ahead of Spindle's: its times are then taken as now. Beyond it a batch
 # is refused, so that a device set to the wrong time is noticed rather than shifting the log.

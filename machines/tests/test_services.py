@@ -6,7 +6,7 @@ from django.utils import timezone
 from core.errors import ApplicationError, Conflict, Forbidden
 from machines.choices import MachineState
 from machines.models import DowntimeReason, MachineStateEvent
-from machines.services import Interval, machine_state_change, state_events_import
+from machines.services.states import Interval, machine_state_change, state_events_import
 from tests.factories import MachineFactory
 
 T0 = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)

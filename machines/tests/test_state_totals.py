@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from machines.choices import MachineState
 from machines.models import DowntimeReason, MachineStateEvent
-from machines.services import Interval, machine_state_change, state_events_import, state_totals_rebuild
+from machines.services.states import Interval, machine_state_change, state_events_import, state_totals_rebuild
 from tests.factories import MachineFactory
 
 H = 3600.0

@@ -15,7 +15,7 @@ from core.services import record_update
 from jobs.services.operations import operation_first_piece, operation_pause, operation_report, operation_start_setup
 from jobs.services.release import job_release
 from machines.choices import MachineState
-from machines.services import machine_state_change
+from machines.services.states import machine_state_change
 from reporting.board import board_version
 from shopfloor.views.board import REFRESH_SECONDS
 from tests.factories import JobFactory, MachineFactory

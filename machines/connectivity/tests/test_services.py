@@ -19,7 +19,7 @@ from machines.connectivity.services import (
     stop_explain,
 )
 from machines.models import DowntimeReason, MachineConnection, MachineStateEvent
-from machines.services import machine_state_change, state_totals_rebuild
+from machines.services.states import machine_state_change, state_totals_rebuild
 from tests.factories import MachineFactory
 
 T0 = (timezone.now() - dt.timedelta(hours=8)).replace(microsecond=0)

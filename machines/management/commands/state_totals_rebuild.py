@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from machines.services import state_totals_rebuild
+from machines.services.states import state_totals_rebuild
 
 
 class Command(BaseCommand):

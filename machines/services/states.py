@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict
 from core.permissions import require_perm
-from machines.choices import FixtureStatus, MachineState, StateSource
+from machines.choices import MachineState, StateSource
 from machines.connectivity.statelog import StateLog, connection_derive
-from machines.models import DowntimeReason, Fixture, Machine, MachineConnection, MachineStateEvent
+from machines.models import DowntimeReason, Machine, MachineConnection, MachineStateEvent
 
 
 def lock_machine(machine_id: int) -> Machine:
@@ -138,24 +138,3 @@ def state_totals_rebuild(*, machine_ids: Iterable[int] | None = None) -> int:
                 changed += 1
             totals = event.seconds_after()
     return changed
-
-
-def fixture_mount(*, fixture_id: int, machine: Machine) -> Fixture:
-    """Put a fixture on `machine` (moving it off an idle one). The caller holds the machine's lock and has
-    checked that no running work elsewhere still needs the fixture."""
-    fixture = Fixture.objects.select_for_update().get(pk=fixture_id)
-    if fixture.status in (FixtureStatus.MAINTENANCE, FixtureStatus.RETIRED):
-        raise Conflict(f"Fixture {fixture.code} is {fixture.get_status_display().lower()}.", field="fixture")
-    compatible = set(fixture.compatible_work_centers.values_list("pk", flat=True))
-    if compatible and machine.work_center_id not in compatible:
-        raise Conflict(f"Fixture {fixture.code} does not fit {machine.work_center.name}.", field="fixture")
-    fixture.mounted_on, fixture.status = machine, FixtureStatus.IN_USE
-    fixture.save(update_fields=["mounted_on", "status", "updated_at"])
-    return fixture
-
-
-def machine_setup_record(*, machine: Machine, fixture: str, material: str, tool_kit: str, program: str) -> None:
-    """Remember what is mounted now: the scheduler's first changeover starts from it."""
-    machine.setup_fixture, machine.setup_material = fixture, material
-    machine.setup_tool_kit, machine.setup_program = tool_kit, program
-    machine.save(update_fields=["setup_fixture", "setup_material", "setup_tool_kit", "setup_program", "updated_at"])
