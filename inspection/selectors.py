@@ -47,8 +47,9 @@ def first_article_queue() -> QuerySet[JobOperation]:
     """Operations waiting for their first article (on hold there too), oldest first: since the first
     piece was reported. Each with its open report, if one is open, as `open_reports`."""
     waiting = OperationStatus.FIRST_ARTICLE
+    # The event that entered the status: the production gate's own events stay in it.
     first_piece_at = (OperationEvent.objects.filter(operation=OuterRef("pk"), to_status=waiting)
-                      .order_by("-at").values("at")[:1])
+                      .exclude(from_status=waiting).order_by("-at").values("at")[:1])
     return (
         JobOperation.objects.filter(Q(status=waiting) | Q(status=OperationStatus.ON_HOLD, resume_status=waiting))
         .select_related("job__part_revision__part", "machine", "nc_program")
