@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -35,7 +36,7 @@ from jobs.models import (
     ScheduleEntry,
     ScheduleRun,
 )
-from machines.models import Machine
+from machines.models import Machine, MachineStateEvent
 
 
 def job_list() -> QuerySet[Job]:
@@ -115,15 +116,20 @@ def dispatch_list_brief(*, machine_id: int) -> QuerySet[JobOperation]:
     return _dispatch(JobOperation.objects.select_related("job__part_revision__part"), machine_id=machine_id)
 
 
-def dispatch_version() -> str:
-    """A fingerprint of what orders the dispatch lists, read in one query: the operations (every status change
-    saves its operation; a report that does not finish one leaves it alone), the jobs (status, priority, due
-    date) and the published schedule."""
-    return fingerprint(*scalars(
+def dispatch_stamps() -> tuple[QuerySet, ...]:
+    """What orders the dispatch lists, each a query of one value (to read with others in one round trip): the
+    operations (every status change saves its operation; a report that does not finish one leaves it alone), the
+    jobs (status, priority, due date) and the published schedule."""
+    return (
         latest(JobOperation.objects.all(), "updated_at"),
         latest(Job.objects.all(), "updated_at"),
         latest(ScheduleRun.objects.filter(published=True), "pk"),
-    ))
+    )
+
+
+def dispatch_version() -> str:
+    """A fingerprint of what orders the dispatch lists, read in one query."""
+    return fingerprint(*scalars(*dispatch_stamps()))
 
 
 def next_operation_by_machine() -> dict[int, JobOperation]:
@@ -210,10 +216,54 @@ def operation_stamp(operations: QuerySet[JobOperation]) -> Stamp | None:
     return operations.values_list("pk", "updated_at", "job__updated_at").first()
 
 
-def machine_current_stamp(*, machine_id: int) -> Stamp | None:
-    """The stamp of the operation active on the machine (there is one at most)."""
-    return operation_stamp(JobOperation.objects.filter(machine_id=machine_id, status__in=OperationStatus.active())
-                           .order_by("pk"))
+@dataclass(frozen=True)
+class TerminalVersion:
+    """What a machine's terminal shows, as the version of each part it redraws on its own, with the stamp of the
+    operation on its panel (None: no operation)."""
+
+    operation: Stamp | None
+    panel: str
+    dispatch: str
+    station: str
+
+
+def terminal_version(*, machine_id: int, operation_id: int | None,
+                     station_ids: Sequence[int]) -> TerminalVersion | None:
+    """The versions of what the terminal of an active machine shows (None: no such machine), read in one query, so
+    that a poll which finds nothing changed costs no more. The panel shows operation `operation_id`, or else the
+    one active on the machine (there is one at most); it changes with the operation's row and its job's (every
+    action saves them), its newest production entry (a report from any terminal adds one; an operation's reports
+    take its lock, so its newest id moves with each) and the machine's open state event (every state change opens
+    one, whatever its source: a terminal, the API or the machine's signals). The dispatch list changes with
+    `dispatch_version`, the station's tabs with the open state event of each of its machines."""
+    if operation_id is not None:
+        operations = JobOperation.objects.filter(pk=operation_id)
+    else:
+        operations = JobOperation.objects.filter(machine_id=machine_id, status__in=OperationStatus.active())
+
+    def shown(field: str) -> QuerySet:
+        return operations.order_by("pk").values(field)[:1]
+
+    newest_report = (ProductionEntry.objects.filter(operation_id=shown("pk")).order_by().values("operation_id")
+                     .annotate(newest=Max("pk")).values("newest"))
+    machines = list(dict.fromkeys([machine_id, *station_ids]))
+    dispatch = dispatch_stamps()
+    active, pk, updated_at, job_updated_at, report, *values = scalars(
+        Machine.objects.filter(pk=machine_id, active=True).order_by().values("pk"),
+        shown("pk"), shown("updated_at"), shown("job__updated_at"), newest_report, *dispatch,
+        *(MachineStateEvent.objects.filter(machine_id=machine, ended_at__isnull=True).order_by().values("pk")
+          for machine in machines),
+    )
+    if active is None:
+        return None
+    open_events = dict(zip(machines, values[len(dispatch):], strict=True))
+    stamp = (pk, updated_at, job_updated_at) if pk is not None else None
+    return TerminalVersion(
+        operation=stamp,
+        panel=fingerprint(stamp, report, open_events[machine_id]),
+        dispatch=fingerprint(*values[:len(dispatch)]),
+        station=fingerprint(*(open_events[machine] for machine in station_ids)),
+    )
 
 
 def operation_quantities(operation: JobOperation) -> dict[str, int]:

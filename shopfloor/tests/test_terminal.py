@@ -1,6 +1,8 @@
 import datetime as dt
 import re
 import uuid
+from html import unescape
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -241,3 +243,195 @@ def test_the_terminal_page_and_a_report_issue_the_same_queries_with_twice_the_ma
     # action validated and wrote the whole operation and the entry's keys and constraints again
     assert report <= 24
     assert operation_quantities(floor.turn)["good"] == 3  # the warm-up and the two measured reports
+
+
+class Screen:
+    """A terminal in a browser, as far as its poll goes: the versions of the parts it shows and its poll's
+    address, both updated from every answer as htmx swaps the parts in."""
+
+    def __init__(self, client, machine):
+        self.client, self.machine = client, machine
+        self.versions: dict[str, str] = {}
+        self.poll_url = ""
+
+    def open(self, query: str = "") -> str:
+        return self.take(self.client.get(f"/terminal/{self.machine.pk}/{query}"))
+
+    def take(self, response) -> str:
+        html = response.content.decode()
+        self.versions |= dict(re.findall(r'class="live-version" name="(\w+)" value="([^"]*)"', html))
+        if url := re.search(r'id="terminal-live" hidden hx-get="([^"]+)"', html):
+            self.poll_url = unescape(url.group(1))
+        return html
+
+    def poll(self):
+        separator = "&" if "?" in self.poll_url else "?"
+        response = self.client.get(f"{self.poll_url}{separator}{urlencode(self.versions)}", headers=HX)
+        if response.status_code == 200:
+            self.take(response)
+        return response
+
+
+def station_tab(html: str, code: str) -> str | None:
+    """The state a tab of the station's tabs, redrawn out of band, shows for machine `code`."""
+    tabs = re.search(r'<nav id="station-tabs"[^>]*hx-swap-oob="true".*?</nav>', html, re.S)
+    state = tabs and re.search(rf"{code}\s*<span[^>]*>([^<]+)</span>", tabs.group(0))
+    return state.group(1) if state else None
+
+
+@pytest.fixture
+def running(at_lathe, floor):
+    """The turning operation runs on the lathe, started from its terminal."""
+    for action in ("start_setup", "first_piece"):
+        assert act(at_lathe, floor.shop.lathe, floor.turn, action).status_code == 200
+    return floor.turn
+
+
+@pytest.mark.django_db
+def test_a_poll_that_finds_nothing_changed_answers_204_after_one_query_of_its_own(
+        at_lathe, floor, running, django_assert_max_num_queries):
+    screen = Screen(at_lathe, floor.shop.lathe)
+    screen.open()
+    assert set(screen.versions) == {"panel", "dispatch", "station"}
+    assert screen.poll_url == f"/terminal/{floor.shop.lathe.pk}/?op={running.pk}"  # the panel keeps its operation
+    with django_assert_max_num_queries(3):  # session, user, the versions
+        assert screen.poll().status_code == 204
+    # What an action draws carries the versions of what it drew: the next poll finds nothing new.
+    screen.take(act(at_lathe, floor.shop.lathe, running, "report", good="2", nonce=uuid.uuid4().hex))
+    assert screen.poll().status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_report_from_another_terminal_shows_at_the_next_poll(client, at_lathe, floor, running, make_user):
+    screen = Screen(at_lathe, floor.shop.lathe)
+    assert '<dd id="qty-good">0</dd>' in screen.open()
+    bench = client.__class__()  # a second terminal, another operator, the same operation
+    bench.force_login(make_user("operator", username="second-shift"))
+    assert act(bench, floor.shop.lathe, running, "report", good="3", nonce=uuid.uuid4().hex).status_code == 200
+
+    response = screen.poll()
+    assert response.status_code == 200 and "HX-Retarget" not in response  # the panel, in its place
+    assert '<dd id="qty-good">3</dd>' in response.content.decode()
+    assert station_tab(response.content.decode(), "LB3000") is None  # the lathe runs on: its tab stays
+    assert screen.poll().status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_hold_and_an_opened_production_gate_show_at_the_next_poll(at_lathe, client, floor, inspector):
+    from jobs.services.operations import operation_hold, operation_production_gate_set
+
+    lathe, vf4 = floor.shop.lathe, floor.shop.vf4
+    for action in ("start_setup", "first_piece"):
+        act(at_lathe, lathe, floor.turn, action)
+    act(at_lathe, lathe, floor.turn, "report", good="10", nonce=uuid.uuid4().hex)  # done: the milling is next
+    for action in ("start_setup", "first_piece"):
+        assert act(at_lathe, vf4, floor.mill, action).status_code == 200
+    screen = Screen(at_lathe, vf4)
+    page = screen.open()
+    assert "First article waiting for inspection" in page and "Start run" not in page
+
+    operation_production_gate_set(operation_id=floor.mill.pk, user=inspector, open_gate=True)  # approved
+    panel = screen.poll().content.decode()
+    assert "First article approved: start the run." in panel and "Start run" in panel
+
+    operation_hold(operation_id=floor.mill.pk, user=inspector, reason="NC-0042: burr on datum A")
+    panel = screen.poll().content.decode()
+    assert re.search(r'id="op-status">On hold<', panel) and "Start run" not in panel
+    assert station_tab(panel, "VF4") == "Idle"  # held, it leaves the machine: the tab follows
+    assert screen.poll().status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_published_schedule_redraws_the_dispatch_list_alone(at_lathe, floor, planner):
+    from jobs.choices import ScheduleRunStatus
+    from jobs.models import ScheduleEntry, ScheduleRun
+    from jobs.services.release import job_release
+    from jobs.services.schedule import schedule_run_publish
+    from tests.factories import JobFactory
+
+    job = floor.shop.job
+    later = JobFactory(part_revision=floor.shop.revision, due_date=job.due_date + dt.timedelta(days=9))
+    job_release(job_id=later.pk, user=planner)
+    screen = Screen(at_lathe, floor.shop.lathe)
+    assert dispatch_items(screen.open()) == [f"{job.number} / 10", f"{later.number} / 10"]
+    assert screen.poll().status_code == 204
+
+    run = ScheduleRun.objects.create(requested_by=planner, status=ScheduleRunStatus.SUCCEEDED)
+    start = dt.datetime(2030, 1, 7, 6, tzinfo=dt.UTC)
+    for hours, operation in enumerate([later.operations.get(operation_number=10), floor.turn]):
+        ScheduleEntry.objects.create(run=run, operation=operation, machine=floor.shop.lathe,
+                                     starts_at=start + dt.timedelta(hours=2 * hours),
+                                     ends_at=start + dt.timedelta(hours=2 * hours + 1), sequence=hours)
+    schedule_run_publish(user=planner, run_id=run.pk)
+
+    response = screen.poll()
+    assert response.status_code == 200 and response["HX-Retarget"] == "#terminal-dispatch"
+    assert 'id="terminal-panel"' not in response.content.decode()  # the panel is as it was
+    assert dispatch_items(response.content.decode()) == [f"{later.number} / 10", f"{job.number} / 10"]
+    assert screen.poll().status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_machine_state_event_from_the_machine_redraws_the_panel_and_the_tab(at_lathe, floor, running):
+    from machines.choices import MachineState, StateSource
+    from machines.services import machine_state_change
+
+    screen = Screen(at_lathe, floor.shop.lathe)
+    screen.open()
+    assert screen.poll().status_code == 204
+    machine_state_change(machine_id=floor.shop.lathe.pk, state=MachineState.IDLE, source=StateSource.MTCONNECT)
+    response = screen.poll()
+    html = response.content.decode()
+    # The panel is drawn again (an unexplained stop will ask its reason there) and the lathe's tab says it stopped.
+    assert response.status_code == 200 and "HX-Retarget" not in response and 'id="terminal-panel"' in html
+    assert station_tab(html, "LB3000") == "Idle"
+    assert screen.poll().status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_terminal_with_nothing_open_shows_the_operation_another_terminal_starts(at_lathe, client, floor,
+                                                                                  make_user):
+    screen = Screen(at_lathe, floor.shop.lathe)
+    assert "No operation is open on LB3000" in screen.open()
+    assert screen.poll_url == f"/terminal/{floor.shop.lathe.pk}/"  # it follows the machine
+    bench = client.__class__()
+    bench.force_login(make_user("operator", username="setter"))
+    act(bench, floor.shop.lathe, floor.turn, "start_setup")
+    panel = screen.poll().content.decode()
+    assert re.search(r'id="op-status">Setup<', panel) and station_tab(panel, "LB3000") == "Setup"
+    assert screen.poll_url == f"/terminal/{floor.shop.lathe.pk}/?op={floor.turn.pk}"
+    assert screen.poll().status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_changed_poll_costs_no_more_than_the_page(at_lathe, client, floor, planner, running, make_user):
+    from jobs.services.release import job_release
+    from machines.choices import MachineState, StateSource
+    from machines.services import machine_state_change
+    from tests.factories import JobFactory
+
+    for _ in range(15):
+        job_release(job_id=JobFactory(part_revision=floor.shop.revision).pk, user=planner)
+    at_lathe.post("/terminal/", {"machines": [floor.shop.lathe.pk, floor.shop.vf2.pk]})  # a station of two
+    screen = Screen(at_lathe, floor.shop.lathe)
+    cache.clear()
+    with CaptureQueriesContext(connection) as page:
+        screen.open()
+    bench = client.__class__()
+    bench.force_login(make_user("operator", username="second-shift"))
+
+    def changed(change) -> int:
+        change()
+        cache.clear()  # drawn anew, not from the cache of drawn operations and lists
+        with CaptureQueriesContext(connection) as poll:
+            assert screen.poll().status_code == 200
+        return len(poll)
+
+    counts = {
+        "report": changed(lambda: act(bench, floor.shop.lathe, running, "report", good="1", nonce=uuid.uuid4().hex)),
+        "other machine": changed(lambda: machine_state_change(machine_id=floor.shop.vf2.pk, state=MachineState.IDLE,
+                                                              source=StateSource.MTCONNECT)),
+        "new job": changed(lambda: job_release(job_id=JobFactory(part_revision=floor.shop.revision).pk,
+                                               user=planner)),
+    }
+    assert all(count <= len(page) for count in counts.values()), (len(page), counts)

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 from rest_framework.exceptions import ValidationError as InputError
 
 from core.api.errors import django_validation_fields
@@ -22,13 +23,13 @@ from jobs.inputs import refusal
 from jobs.models import JobOperation, ScrapReason
 from jobs.selectors import (
     Stamp,
+    TerminalVersion,
     dispatch_list_brief,
-    dispatch_version,
-    machine_current_stamp,
     operation_detail,
     operation_detail_list,
     operation_minutes_worked,
     operation_stamp,
+    terminal_version,
     with_quantities,
 )
 from jobs.traveler import parse_scan_code
@@ -61,20 +62,23 @@ def terminal_choose(request):
     return render(request, "shopfloor/terminal_choose.html", {"machines": machine_list().filter(active=True)})
 
 
-def terminal_context(request, machine: Machine, operation: JobOperation | None, error: ApplicationError | None = None,
-                     fields: dict | None = None, *, station_changed: bool = False) -> dict:
-    """What the terminal's templates show; `station_changed`: an action changed its machine's state, so the panel's
-    answer redraws the station's tabs too (out of band)."""
+def terminal_context(request, machine: Machine, live: TerminalVersion, operation: JobOperation | None,
+                     error: ApplicationError | None = None, fields: dict | None = None, *,
+                     station_changed: bool = False) -> dict:
+    """What the terminal's templates show, each part with its version (`live`, read before it); `station_changed`:
+    the station's tabs changed (an action changed its machine's state, a poll found them changed), so the panel's
+    answer redraws them too (out of band)."""
     now = timezone.now()
     context = {
         "machine": machine,
+        "live": live,
         "station": machine_list().filter(pk__in=_station_ids(request) or [machine.pk]),
         "station_changed": station_changed,
         "operation": operation,
         "error": error,
         "fields": fields or {},
         "nonce": uuid.uuid4().hex,  # one per rendering: a double tap posts the same key twice
-        "dispatch": _dispatch_html(machine, operation),
+        "dispatch": _dispatch_html(machine, operation.pk if operation else None, live.dispatch),
     }
     if operation is not None:
         context |= {
@@ -112,17 +116,16 @@ def _reasons() -> dict[str, list]:
     return reasons
 
 
-def _dispatch_html(machine: Machine, operation: JobOperation | None) -> SafeString:
+def _dispatch_html(machine: Machine, operation_id: int | None, version: str) -> SafeString:
     """The machine's dispatch list, drawn once per dispatch version (and operation shown, which it marks) for
     every terminal that shows it: the list changes when an operation's status, a job or the published schedule
     does, not with each report, and reading it costs more than the rest of the panel. What the version does not
     see (a part renamed) shows within DISPATCH_CACHE_SECONDS."""
-    key = (f"shopfloor:dispatch:{machine.pk}:{operation.pk if operation else 0}:{dispatch_version()}:"
-           f"{translation.get_language()}")
+    key = f"shopfloor:dispatch:{machine.pk}:{operation_id or 0}:{version}:{translation.get_language()}"
     html = cache_get(key)
     if html is None:
         html = render_to_string("shopfloor/partials/terminal_dispatch.html", {
-            "machine": machine, "operation": operation,
+            "machine": machine, "operation_id": operation_id, "version": version,
             "dispatch": dispatch_list_brief(machine_id=machine.pk)[:DISPATCH_LENGTH],
         })
         cache_set(key, html, DISPATCH_CACHE_SECONDS)
@@ -148,26 +151,60 @@ def _operation(stamp: Stamp | None, machine: Machine) -> JobOperation:
     return with_quantities([operation])[0]
 
 
-def _stamp(operation_id: int) -> Stamp | None:
-    return operation_stamp(JobOperation.objects.filter(pk=operation_id))
+def _live(request, machine_id: int, operation_id: int | None) -> TerminalVersion:
+    live = terminal_version(machine_id=machine_id, operation_id=operation_id,
+                            station_ids=_station_ids(request) or [machine_id])
+    if live is None:
+        raise Http404("No such machine.")
+    return live
 
 
+def _opened(request) -> int | None:
+    opened = request.GET.get("op", "")
+    return int(opened) if opened.isdigit() else None
+
+
+def _shown(live: TerminalVersion, machine: Machine, opened: int | None) -> JobOperation | None:
+    """The operation on the panel: the one opened (404 if there is none such), else the machine's current one."""
+    return None if opened is None and live.operation is None else _operation(live.operation, machine)
+
+
+@never_cache
 def terminal(request, machine_id: int):
-    """The terminal page; with htmx it answers the operation panel only. `?op=` opens an operation
-    (from the dispatch list or a scanned traveler); otherwise the machine's current one is shown."""
+    """The terminal page; with htmx it answers the operation panel only, or the panel's poll. `?op=` opens an
+    operation (from the dispatch list or a scanned traveler); otherwise the machine's current one is shown."""
+    if request.htmx and "panel" in request.GET:
+        return _poll(request, machine_id, _opened(request))
     machine = get_object_or_404(Machine, pk=machine_id, active=True)
     if machine.pk not in _station_ids(request):
         request.session[STATION] = [*_station_ids(request), machine.pk]
-    opened = request.GET.get("op")
-    if opened and opened.isdigit():
-        operation = _operation(_stamp(int(opened)), machine)
-    else:
-        stamp = machine_current_stamp(machine_id=machine.pk)
-        operation = _operation(stamp, machine) if stamp else None
-    context = terminal_context(request, machine, operation)
+    opened = _opened(request)
+    live = _live(request, machine.pk, opened)  # read first: a change made while the page is drawn shows next poll
+    context = terminal_context(request, machine, live, _shown(live, machine, opened))
     if request.htmx and not request.htmx.boosted:
         return render(request, "shopfloor/partials/terminal_panel.html", context)
     return render(request, "shopfloor/terminal.html", context)
+
+
+def _poll(request, machine_id: int, operation_id: int | None) -> HttpResponse:
+    """The panel's poll, carrying the version of each part the terminal shows (its operation, if any, as `op`):
+    204 No Content when none changed; else the panel if it changed (with the station's tabs out of band if they
+    did too, as an action's answer), or else the dispatch list in its place and/or the tabs out of band."""
+    live = _live(request, machine_id, operation_id)
+    changed = {part for part in ("panel", "dispatch", "station") if request.GET.get(part) != getattr(live, part)}
+    if not changed:
+        return HttpResponse(status=204)
+    machine = get_object_or_404(Machine, pk=machine_id)
+    if "panel" in changed:
+        return render(request, "shopfloor/partials/terminal_panel.html",
+                      terminal_context(request, machine, live, _shown(live, machine, operation_id),
+                                       station_changed="station" in changed))
+    response = render(request, "shopfloor/partials/terminal_parts.html", {
+        "machine": machine, "live": live, "station_changed": "station" in changed,
+        "station": machine_list().filter(pk__in=_station_ids(request) or [machine.pk]),
+        "dispatch": _dispatch_html(machine, operation_id, live.dispatch) if "dispatch" in changed else "",
+    })
+    return retarget(response, "#terminal-dispatch") if "dispatch" in changed else reswap(response, "none")
 
 
 def terminal_scan(request, machine_id: int):
@@ -179,7 +216,7 @@ def terminal_scan(request, machine_id: int):
     except ValueError:
         error = ApplicationError(f"“{text.strip()}” is not a job number or a traveler code.", field="code")
         return render(request, "shopfloor/partials/terminal_panel.html",
-                      terminal_context(request, machine, None, error), status=400)
+                      terminal_context(request, machine, _live(request, machine.pk, None), None, error), status=400)
     candidates = operation_detail_list().filter(job__number__iexact=job_number)
     if operation_number is not None:
         candidates = candidates.filter(operation_number=operation_number)
@@ -189,9 +226,10 @@ def terminal_scan(request, machine_id: int):
     if stamp is None:
         error = ApplicationError(f"No open operation of {job_number} for {machine.code}.", code="not_found")
         return render(request, "shopfloor/partials/terminal_panel.html",
-                      terminal_context(request, machine, None, error), status=404)
+                      terminal_context(request, machine, _live(request, machine.pk, None), None, error), status=404)
+    live = _live(request, machine.pk, stamp[0])
     return render(request, "shopfloor/partials/terminal_panel.html",
-                  terminal_context(request, machine, _operation(stamp, machine)))
+                  terminal_context(request, machine, live, _operation(live.operation, machine)))
 
 
 def _refusal(exc: Exception) -> tuple[ApplicationError, dict]:
@@ -217,12 +255,14 @@ def terminal_action(request, machine_id: int, operation_id: int, action: str):
         )
     except (ApplicationError, InputError, DjangoValidationError) as exc:
         error, fields = _refusal(exc)
-        context = terminal_context(request, machine, _operation(_stamp(operation_id), machine), error, fields)
+        live = _live(request, machine.pk, operation_id)
+        context = terminal_context(request, machine, live, _operation(live.operation, machine), error, fields)
         return render(request, "shopfloor/partials/terminal_panel.html", context, status=error.status)
     # An action that changes the operation (its status, and mostly its machine's state with it) saves its row; a
     # report that does not finish it leaves the row alone, and the station's tabs as they are.
     station_changed = operation.updated_at >= started
+    live = _live(request, machine.pk, operation_id)
     response = render(request, "shopfloor/partials/terminal_panel.html",
-                      terminal_context(request, machine, _operation(_stamp(operation_id), machine),
+                      terminal_context(request, machine, live, _operation(live.operation, machine),
                                        station_changed=station_changed))
     return trigger_client_event(response, "machine-changed")
