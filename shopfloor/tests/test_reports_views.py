@@ -15,6 +15,7 @@ from jobs.choices import JobStatus, OperationStatus
 from jobs.models import Job, OperationEvent
 from reporting.tables import display
 from reporting.tests.test_reports import history  # noqa: F401  (the hand-computed shop)
+from reporting.tests.test_reports_machine_fed import connected  # noqa: F401  (the hand-computed connected day)
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +208,14 @@ def test_the_shift_filter_holds_on_the_scrap_and_downtime_page_its_api_and_expor
     assert lines[1:] == [["LB3000", "2.0", "2", "100.0", "100.0"]]
     assert len(list(csv.reader(io.StringIO(client.get(f"/reports/export/scrap-part.csv?{query}")
                                            .content.decode())))) == 1  # the header only
+
+
+def test_the_utilization_page_says_where_each_machines_states_come_from(client, manager, connected):  # noqa: F811
+    client.force_login(manager)
+    response = client.get(f"/reports/utilization/?{MONDAY}")
+    [header, *rows] = page_tables(client, "utilization")["utilization"]
+    source = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert (source["VF2"]["Source"], source["VF2"]["Unknown (no data) h"]) == ("machine-fed", "0.5")
+    assert source["LB3000"]["Source"] == "operator-reported"
+    body = response.content.decode()
+    assert "<dt>Unknown</dt>" in body and "PBT − unknown" in body and "<dt>Source</dt>" in body

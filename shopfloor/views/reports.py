@@ -19,8 +19,8 @@ from reporting.timemodel import DEFINITIONS
 
 PAGES = {
     "utilization": ("Utilization", ["utilization"],
-                    ["POT", "PDOT", "PBT", "APT", "AUST", "ADET", "ADOT", "AUBT", "Availability",
-                     "Utilization (planned)", "Utilization (24 h)", "Setup rate"]),
+                    ["POT", "PDOT", "PBT", "APT", "AUST", "ADET", "ADOT", "AUBT", "Unknown", "Availability",
+                     "Utilization (planned)", "Utilization (24 h)", "Setup rate", "Source"]),
     "oee": ("OEE", ["oee"], list(DEFINITIONS)),
     "delivery": ("Delivery", ["delivery"], []),
     "paretos": ("Scrap and downtime", ["scrap-reason", "scrap-part", "scrap-machine", "downtime-reason",
@@ -32,8 +32,10 @@ PAGE_NOTES = {
     "delivery": "On time: the job's last operation was done on or before its due date. Open jobs are listed "
                 "when the published schedule finishes them after their due date.",
     "paretos": "Scrap from production reports in the period (with a shift: those reported inside that shift). "
-               "Downtime: down (unplanned) and planned-down intervals clipped to the period, open ones up to "
-               "now, not limited to the calendar; with a shift, clipped to that shift's windows.",
+               "Downtime: down (unplanned), planned-down, stopped and alarm intervals clipped to the period, open "
+               "ones up to now, not limited to the calendar; with a shift, clipped to that shift's windows. A stop "
+               "or alarm the machine's signals recorded counts under 'Unassigned' until someone gives its reason, "
+               "then under that reason.",
     "costs": "Estimated hours: the operation's standards frozen at release (setup; cycle / parts per cycle × "
              "job quantity). Actual: labour entries. Cost: actual hours × (machine rate at release + labour "
              "rate). The unit cost of a part by batch size has its own page: Unit cost by batch size.",
