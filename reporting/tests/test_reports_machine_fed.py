@@ -18,18 +18,25 @@ Time model over the shift: POT 8 h, PDOT 0, PBT 8 h, APT 2 + 1 1/3 + 1 2/3 = 5 h
   Whole day up to now (00:00-16:00 = 16 h): running 5 h, unknown 0.5 h: utilization (24 h) 5 / 15.5 = 32.3 %.
 Downtime pareto: before the explanation, Unassigned 1 h (2 stops); after it, Unassigned 40 min = 0.667 h and
   TOOL 20 min = 0.333 h (1 stop each).
+Labour entries of activity run on VF2 (the operators' claim): Ana 06:00-10:00 and 10:20-13:00, Ben 09:00-11:00;
+  their union 06:00-13:00 = 7 h (Ben's hours lie inside Ana's and the 20-min break between hers). Ana's setup
+  05:30-06:00 is not run. Reported 7 h, measured 5 h: gap 2 h, 2 / 7 = 28.6 % of reported; unknown 0.5 h.
 """
 
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from jobs.models import LabourEntry
 from machines.choices import MachineState, StateSource
 from machines.connectivity.services import stop_explain
 from machines.models import DowntimeReason, MachineConnection, MachineStateEvent, ShiftWindow
 from reporting.builders import MACHINE_FED, NO_DATA, OPERATOR_REPORTED, downtime_report, oee_report, utilization_report
 from reporting.filters import ReportFilter
+from reporting.runtime import run_comparison_report
 from reporting.timemodel import time_model
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dialects]
@@ -46,7 +53,7 @@ NOW = at(MONDAY, 16)
 
 
 @pytest.fixture
-def connected(floor):
+def connected(floor, operator, make_user):
     vf2 = floor.shop.vf2
     ShiftWindow.objects.create(calendar=vf2.calendar, name="first", weekday=0, start_time=dt.time(6),
                                end_time=dt.time(14))
@@ -65,6 +72,15 @@ def connected(floor):
     for state, start, end in log:
         MachineStateEvent.objects.create(machine=vf2, state=state, started_at=start, ended_at=end,
                                          source=StateSource.MTCONNECT)
+    ben = make_user("operator", username="ben")
+    for who, activity, start, end in [
+        (operator, "setup", at(MONDAY, 5, 30), at(MONDAY, 6)),
+        (operator, "run", at(MONDAY, 6), at(MONDAY, 10)),
+        (operator, "run", at(MONDAY, 10, 20), at(MONDAY, 13)),
+        (ben, "run", at(MONDAY, 9), at(MONDAY, 11)),
+    ]:
+        LabourEntry.objects.create(operator=who, operation=floor.mill, machine=vf2, activity=activity,
+                                   started_at=start, ended_at=end)
     return floor
 
 
@@ -110,6 +126,7 @@ def test_a_terminal_machine_is_operator_reported(connected):
                                      ended_at=at(MONDAY, 7))
     [row] = utilization_report(monday(connected, lathe), now=NOW).rows
     assert (row["source"], row["unknown_h"]) == (OPERATOR_REPORTED, 0)
+    assert run_comparison_report(monday(connected, lathe), now=NOW).rows == []  # no signals, nothing to compare
     shop = utilization_report(ReportFilter(date_from=MONDAY, date_to=MONDAY, group="shop"), now=NOW)
     assert shop.rows[0]["source"] == f"{MACHINE_FED}: 1 of 3 machines"
 
@@ -138,3 +155,49 @@ def test_an_unexplained_stop_is_unassigned_until_someone_gives_its_reason(connec
     explain_the_alarm(connected, operator)
     assert pareto() == [("Unassigned", 0.667, 1), ("TOOL", 0.333, 1)]
     assert pareto(by="machine") == [("VF2", 1.0, 2)]
+
+
+@pytest.mark.parametrize("shift", ["", "first"])
+def test_operator_reported_against_machine_measured_run_time(connected, shift):
+    table = run_comparison_report(ReportFilter(date_from=MONDAY, date_to=MONDAY, shift=shift), now=NOW)
+    assert table.rows == [{"machine": "VF2", "since": "", "reported_h": 7.0, "measured_h": 5.0, "gap_h": 2.0,
+                           "gap_pct": round(2 / 7 * 100, 1), "unknown_h": 0.5}]
+
+
+def test_run_time_is_compared_from_when_the_machine_is_monitored(connected, operator):
+    """VF4, monitored from 09:00: its terminal log before, the machine's after. Operator run 07:00-12:00, the
+    machine ran 09:00-11:00 by its signals: compared from 09:00, reported 3 h, measured 2 h, gap 1 h = 33.3 %."""
+    vf4 = connected.shop.vf4
+    for state, start, end, source in [
+        (MachineState.RUNNING, at(MONDAY, 7), at(MONDAY, 9), StateSource.TERMINAL),
+        (MachineState.RUNNING, at(MONDAY, 9), at(MONDAY, 11), StateSource.MTCONNECT),
+        (MachineState.STOPPED, at(MONDAY, 11), at(MONDAY, 12), StateSource.MTCONNECT),
+        (MachineState.IDLE, at(MONDAY, 12), None, StateSource.TERMINAL),
+    ]:
+        MachineStateEvent.objects.create(machine=vf4, state=state, started_at=start, ended_at=end, source=source)
+    LabourEntry.objects.create(operator=operator, operation=connected.mill, machine=vf4, activity="run",
+                               started_at=at(MONDAY, 7), ended_at=at(MONDAY, 12))
+    [row] = run_comparison_report(monday(connected, vf4), now=NOW).rows
+    assert row == {"machine": "VF4", "since": "2026-06-01 09:00", "reported_h": 3.0, "measured_h": 2.0,
+                   "gap_h": 1.0, "gap_pct": round(1 / 3 * 100, 1), "unknown_h": 0}
+    [utilization] = utilization_report(monday(connected, vf4), now=NOW).rows
+    assert utilization["source"] == f"{OPERATOR_REPORTED}, {MACHINE_FED} from 2026-06-01 09:00"
+
+
+def test_the_comparison_takes_the_same_queries_whatever_the_data(connected, operator):
+    def report_queries(shift: str) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            table = run_comparison_report(ReportFilter(date_from=MONDAY, date_to=MONDAY, shift=shift), now=NOW)
+        return len(captured), len(table.rows)
+
+    before = {shift: report_queries(shift) for shift in ("", "first")}
+    vf4, moment = connected.shop.vf4, at(MONDAY, 6)
+    for n in range(48):  # VF4 joins with 48 intervals and as many labour entries
+        end = moment + dt.timedelta(minutes=10)
+        MachineStateEvent.objects.create(machine=vf4, state=MachineState.STOPPED if n % 2 else MachineState.RUNNING,
+                                         started_at=moment, ended_at=end, source=StateSource.MTCONNECT)
+        LabourEntry.objects.create(operator=operator, operation=connected.mill, machine=vf4, activity="run",
+                                   started_at=moment, ended_at=end)
+        moment = end
+    for shift, (queries, rows) in before.items():
+        assert report_queries(shift) == (queries, rows + 1)

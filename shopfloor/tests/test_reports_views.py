@@ -210,6 +210,24 @@ def test_the_shift_filter_holds_on_the_scrap_and_downtime_page_its_api_and_expor
                                            .content.decode())))) == 1  # the header only
 
 
+def test_the_operator_vs_machine_tab_its_api_and_exports_show_the_same_rows(client, api_as, manager,
+                                                                          connected):  # noqa: F811
+    """The connected day of reporting/tests/test_reports_machine_fed.py: VF2 reported 7 h, measured 5 h."""
+    client.force_login(manager)
+    assert 'href="/reports/run-time/' in client.get(f"/reports/utilization/?{MONDAY}").content.decode()
+    [header, *rows] = page_tables(client, "run-time")["run-comparison"]
+    assert rows == [["VF2", "", "7.0", "5.0", "2.0", "28.6", "0.5"]]
+    response = api_as(manager).get(f"/api/v1/reports/run-comparison/?{MONDAY}")
+    assert response.status_code == 200
+    data = response.json()
+    assert [column["label"] for column in data["columns"]] == header
+    assert [[display(row[column["key"]]) for column in data["columns"]] for row in data["rows"]] == rows
+    lines = list(csv.reader(io.StringIO(client.get(f"/reports/export/run-comparison.csv?{MONDAY}").content.decode())))
+    assert lines == [header, ["VF2", "", "7.0", "5.0", "2.0", "28.6", "0.5"]]
+    sheet = load_workbook(io.BytesIO(client.get(f"/reports/export/run-comparison.xlsx?{MONDAY}").content)).active
+    assert [list(row) for row in sheet.iter_rows(values_only=True)][1] == ["VF2", None, 7.0, 5.0, 2.0, 28.6, 0.5]
+
+
 def test_the_utilization_page_says_where_each_machines_states_come_from(client, manager, connected):  # noqa: F811
     client.force_login(manager)
     response = client.get(f"/reports/utilization/?{MONDAY}")
