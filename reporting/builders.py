@@ -14,10 +14,12 @@ from machines.choices import MachineState
 from machines.models import Machine, MachineStateEvent
 from reporting.filters import ReportFilter
 from reporting.tables import Table
-from reporting.timemodel import time_model
+from reporting.timemodel import NOTHING, group_key, machines_fed, time_model
 from reporting.windows import merged_spans, overlap_seconds_sql, planned_windows, recorded_in, windows_cte
 
 NO_PLANNED_TIME = "no planned time"
+NO_DATA = "no data"
+MACHINE_FED, OPERATOR_REPORTED = "machine-fed", "operator-reported"
 
 
 def hours(seconds: float) -> float:
@@ -28,8 +30,42 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
+def _of_planned(value: float | None, planned: float, unknown: float, *,
+                none: str | None = NO_PLANNED_TIME) -> float | str | None:
+    """A KPI over planned time as shown: `none` without planned time, "no data" when none of it has data."""
+    if planned <= NOTHING:
+        return none
+    return NO_DATA if planned - unknown <= NOTHING else _percent(value)
+
+
+def source_notes(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict[str, str]:
+    """Per row of the time model (machine, work center or shop): whether its states come from the machines' own
+    signals (machine-fed, from a time when that began inside the period) or from the terminal alone."""
+    start, end = filters.start, min(filters.end, now or timezone.now())
+    machines = list(filters.machines().select_related("work_center"))
+    fed = machines_fed(machine_ids=[m.pk for m in machines], start=start, end=end)
+    groups: dict[str, list] = {}
+    for machine in machines:
+        groups.setdefault(group_key(machine, filters.group), []).append(fed.get(machine.pk))
+    notes = {}
+    for key, froms in groups.items():
+        whole = sum(1 for at in froms if at == start)
+        later = sorted(at for at in froms if at is not None and at > start)
+        if whole == len(froms):
+            notes[key] = MACHINE_FED
+        elif not whole and not later:
+            notes[key] = OPERATOR_REPORTED
+        elif len(froms) == 1:
+            notes[key] = f"{OPERATOR_REPORTED}, {MACHINE_FED} from {timezone.localtime(later[0]):%Y-%m-%d %H:%M}"
+        else:
+            notes[key] = f"{MACHINE_FED}: {whole} of {len(froms)} machines" + (
+                f", {len(later)} from within the period" if later else "")
+    return notes
+
+
 def utilization_report(filters: ReportFilter, *, now: dt.datetime | None = None) -> Table:
     rows = []
+    sources = source_notes(filters, now=now)
     for (key, bucket), model in time_model(filters, now=now).items():
         kpis = model.kpis()
         rows.append({
@@ -37,17 +73,21 @@ def utilization_report(filters: ReportFilter, *, now: dt.datetime | None = None)
             "pot_h": hours(model.pot), "pdot_h": hours(model.pdot), "pbt_h": hours(model.pbt),
             "apt_h": hours(model.apt), "aust_h": hours(model.aust), "adet_h": hours(model.adet),
             "adot_h": hours(model.adot),
-            "availability_pct": _percent(kpis["availability"]) if model.pbt else NO_PLANNED_TIME,
-            "utilization_planned_pct": _percent(kpis["utilization_planned"]) if model.pot else NO_PLANNED_TIME,
-            "utilization_24h_pct": _percent(kpis["utilization_24h"]),
+            "availability_pct": _of_planned(kpis["availability"], model.pbt, model.unknown),
+            "utilization_planned_pct": _of_planned(kpis["utilization_planned"], model.pot, model.unknown),
+            "utilization_24h_pct": _of_planned(kpis["utilization_24h"], model.hours_24h, model.unknown_24h,
+                                               none=None),
             "setup_rate_pct": _percent(kpis["setup_rate"]),
+            "unknown_h": hours(model.unknown), "unknown_pct": _percent(kpis["unknown_share"]),
+            "source": sources.get(key, ""),
         })
     columns = [
         ("group", filters.group.replace("_", " ").capitalize()), ("bucket", "Period"),
         ("pot_h", "POT h"), ("pdot_h", "PDOT h"), ("pbt_h", "PBT h"), ("apt_h", "APT h"), ("aust_h", "AUST h"),
         ("adet_h", "ADET h"), ("adot_h", "ADOT h"), ("availability_pct", "Availability %"),
         ("utilization_planned_pct", "Utilization (planned) %"), ("utilization_24h_pct", "Utilization (24 h) %"),
-        ("setup_rate_pct", "Setup rate %"),
+        ("setup_rate_pct", "Setup rate %"), ("unknown_h", "Unknown (no data) h"), ("unknown_pct", "Unknown %"),
+        ("source", "Source"),
     ]
     notes = []
     if filters.bucket == "shift":
@@ -65,6 +105,7 @@ def utilization_report(filters: ReportFilter, *, now: dt.datetime | None = None)
             {"label": "Delay h", "data": [r["adet_h"] for r in rows]},
             {"label": "Down h", "data": [r["adot_h"] for r in rows]},
             {"label": "Planned down h", "data": [r["pdot_h"] for r in rows]},
+            {"label": "Unknown h", "data": [r["unknown_h"] for r in rows]},
         ],
         "stacked": True,
     }
@@ -73,25 +114,26 @@ def utilization_report(filters: ReportFilter, *, now: dt.datetime | None = None)
 
 def oee_report(filters: ReportFilter, *, now: dt.datetime | None = None) -> Table:
     rows = []
+    sources = source_notes(filters, now=now)
     for (key, bucket), model in time_model(filters, now=now).items():
         kpis = model.kpis()
-        no_plan = not model.pbt
         rows.append({
             "group": key, "bucket": bucket,
             "pbt_h": hours(model.pbt), "apt_h": hours(model.apt),
             "produced": int(model.produced), "good": int(model.good), "scrap": int(model.scrap),
             "rework": int(model.rework), "planned_run_h": hours(model.planned_run),
-            "availability_pct": NO_PLANNED_TIME if no_plan else _percent(kpis["availability"]),
+            "availability_pct": _of_planned(kpis["availability"], model.pbt, model.unknown),
             "effectiveness_pct": _percent(kpis["effectiveness"]),
             "quality_pct": _percent(kpis["quality"]),
-            "oee_pct": NO_PLANNED_TIME if no_plan else _percent(kpis["oee"]),
-            "nee_pct": NO_PLANNED_TIME if no_plan else _percent(kpis["nee"]),
+            "oee_pct": _of_planned(kpis["oee"], model.pbt, model.unknown),
+            "nee_pct": _of_planned(kpis["nee"], model.pbt, model.unknown),
             "utilization_efficiency_pct": _percent(kpis["utilization_efficiency"]),
-            "allocation_efficiency_pct": NO_PLANNED_TIME if no_plan else _percent(kpis["allocation_efficiency"]),
+            "allocation_efficiency_pct": _of_planned(kpis["allocation_efficiency"], model.pbt, model.unknown),
             "setup_rate_pct": _percent(kpis["setup_rate"]),
             "scrap_ratio_pct": _percent(kpis["scrap_ratio"]),
             "first_pass_yield_pct": _percent(kpis["first_pass_yield"]),
             "throughput_per_h": None if kpis["throughput"] is None else round(kpis["throughput"], 3),
+            "unknown_pct": _percent(kpis["unknown_share"]), "source": sources.get(key, ""),
         })
     columns = [
         ("group", filters.group.replace("_", " ").capitalize()), ("bucket", "Period"), ("pbt_h", "PBT h"),
@@ -101,7 +143,7 @@ def oee_report(filters: ReportFilter, *, now: dt.datetime | None = None) -> Tabl
         ("nee_pct", "NEE %"), ("utilization_efficiency_pct", "Utilization eff. %"),
         ("allocation_efficiency_pct", "Allocation eff. %"), ("setup_rate_pct", "Setup rate %"),
         ("scrap_ratio_pct", "Scrap ratio %"), ("first_pass_yield_pct", "First-pass yield %"),
-        ("throughput_per_h", "Throughput /h"),
+        ("throughput_per_h", "Throughput /h"), ("unknown_pct", "Unknown %"), ("source", "Source"),
     ]
     numeric = [r for r in rows if isinstance(r["oee_pct"], float)]
     chart = {
@@ -206,7 +248,7 @@ def _pareto_chart(rows: list[dict], unit_key: str, label: str) -> dict:
                          {"label": "Cumulative %", "data": [r["cumulative_pct"] for r in rows]}]}
 
 
-def _shift_windows(filters: ReportFilter, end: dt.datetime) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+def shift_windows(filters: ReportFilter, end: dt.datetime) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
     """The shift's windows in the period (up to `end`) per calendar of the filtered machines, touching ones
     merged: what a shift filter keeps of scrap and downtime, as it does of the time model."""
     calendar_ids = sorted(set(filters.machines().values_list("calendar_id", flat=True)))
@@ -228,7 +270,7 @@ def scrap_report(filters: ReportFilter, *, by: str = "reason", now: dt.datetime 
         entries = entries.filter(machine__work_center_id=filters.work_center_id)
     if filters.shift:
         in_shift = Q(pk__in=[])
-        for calendar_id, spans in _shift_windows(filters, filters.end).items():
+        for calendar_id, spans in shift_windows(filters, filters.end).items():
             in_shift |= Q(machine__calendar_id=calendar_id) & recorded_in(spans)
         entries = entries.filter(in_shift)
     key = {"reason": "scrap_reason__code", "part": "operation__job__part_revision__part__number",
@@ -249,15 +291,18 @@ def clipped_seconds(start: dt.datetime, end: dt.datetime, now: dt.datetime):
     return Sum(duration)
 
 
-DOWN_STATES = (MachineState.DOWN, MachineState.PLANNED_DOWN)
+# Down and planned down (the operator's, always with a reason), and the stops and alarms of a machine's own signals
+# (with the operator's reason once explained, "Unassigned" until then).
+DOWNTIME_STATES = (MachineState.DOWN, MachineState.PLANNED_DOWN, *MachineState.stops())
+UNASSIGNED = "Unassigned"
 
 
 def _downtime_in_shift(filters: ReportFilter, *, by: str, end: dt.datetime, now: dt.datetime) -> list[tuple]:
-    """(key, seconds, stops) of down and planned-down intervals clipped to the shift's windows of each
+    """(key, seconds, stops) of the downtime intervals clipped to the shift's windows of each
     machine's calendar (as the time model clips them); stops = intervals with time in those windows. One
     query: the windows (a few per day) as a VALUES list joined to the intervals that overlap them."""
     windows = [(calendar_id, span_start, span_end)
-               for calendar_id, spans in _shift_windows(filters, end).items() for span_start, span_end in spans]
+               for calendar_id, spans in shift_windows(filters, end).items() for span_start, span_end in spans]
     if not windows:
         return []
     cte, window_params = windows_cte({"calendar_id": "integer", "ws": "timestamptz", "we": "timestamptz"}, windows)
@@ -267,7 +312,8 @@ def _downtime_in_shift(filters: ReportFilter, *, by: str, end: dt.datetime, now:
     finish = "COALESCE(e.ended_at, %s)"
     seconds = overlap_seconds_sql("e.started_at", "e.ended_at")
     key = "r.code" if by == "reason" else "m.code"
-    conditions, params = ["e.state IN (%s, %s)"], [*DOWN_STATES]
+    conditions = [f"e.state IN ({', '.join(['%s'] * len(DOWNTIME_STATES))})"]
+    params: list[object] = [*DOWNTIME_STATES]
     if filters.machine_id:
         conditions.append("e.machine_id = %s")
         params.append(filters.machine_id)
@@ -291,15 +337,16 @@ def _downtime_in_shift(filters: ReportFilter, *, by: str, end: dt.datetime, now:
 
 
 def downtime_report(filters: ReportFilter, *, by: str = "reason", now: dt.datetime | None = None) -> Table:
-    """Down and planned-down time clipped to the period (not to the calendar: a machine down over the
-    weekend is down), by reason or machine. With a shift: clipped to that shift's windows instead."""
+    """Down, planned-down, stopped and alarm time clipped to the period (not to the calendar: a machine down over
+    the weekend is down), by reason ("Unassigned" for a stop nobody explained yet) or machine. With a shift:
+    clipped to that shift's windows instead."""
     now = now or timezone.now()
     end = min(filters.end, now)
     key = {"reason": "reason__code", "machine": "machine__code"}[by]
     if filters.shift:
         found = _downtime_in_shift(filters, by=by, end=end, now=now)
     else:
-        events = MachineStateEvent.objects.filter(state__in=DOWN_STATES, started_at__lt=end).filter(
+        events = MachineStateEvent.objects.filter(state__in=DOWNTIME_STATES, started_at__lt=end).filter(
             Q(ended_at__isnull=True) | Q(ended_at__gt=filters.start))
         if filters.machine_id:
             events = events.filter(machine_id=filters.machine_id)
@@ -307,7 +354,7 @@ def downtime_report(filters: ReportFilter, *, by: str = "reason", now: dt.dateti
             events = events.filter(machine__work_center_id=filters.work_center_id)
         aggregated = events.values(key).annotate(down=clipped_seconds(filters.start, end, now), stops=Count("pk"))
         found = [(row[key], row["down"].total_seconds(), row["stops"]) for row in aggregated]
-    found = sorted(((item or "(no reason)", seconds, stops) for item, seconds, stops in found if seconds > 0),
+    found = sorted(((item or UNASSIGNED, seconds, stops) for item, seconds, stops in found if seconds > 0),
                    key=lambda item: (-item[1], item[0]))
     rows = _pareto_rows([(item, round(seconds / 3600, 3)) for item, seconds, _ in found], "hours")
     for row, (_, _, stops) in zip(rows, found, strict=True):

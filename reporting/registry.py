@@ -1,6 +1,6 @@
 """The report tables by name: the pages, their exports and the API find a table here."""
 
-from reporting import builders, costs
+from reporting import builders, costs, runtime
 
 # Each table by name; `form` gives the extra parameters (the part revision of the unit cost curve).
 TABLES = {
@@ -12,6 +12,7 @@ TABLES = {
     "scrap-machine": lambda f, form: builders.scrap_report(f, by="machine"),
     "downtime-reason": lambda f, form: builders.downtime_report(f, by="reason"),
     "downtime-machine": lambda f, form: builders.downtime_report(f, by="machine"),
+    "run-comparison": lambda f, form: runtime.run_comparison_report(f),
     "job-costs": lambda f, form: costs.job_cost_report(f),
     "unit-cost": lambda f, form: (costs.unit_cost_curve(part_revision_id=form.cleaned_data["part_revision"].pk)
                                   if form.cleaned_data.get("part_revision") else None),

@@ -10,9 +10,11 @@ Time model (ISO 22400-2, per machine = "work unit"), all clipped to the period a
   PBT  planned busy time = POT - PDOT.
   APT  actual production time: time in state "running" inside POT.
   AUST actual unit setup time: time in state "setup" inside POT.
-  ADET actual unit delay time: idle, unknown and off-shift states inside POT (available, not working).
+  ADET actual unit delay time: idle, off-shift, stopped and alarm states inside POT (available, not working).
   ADOT actual unit down time: time in state "down" (unplanned) inside POT.
   AUBT actual unit busy time = APT + AUST + ADET.
+  Unknown: the states "unknown" and "disconnected" inside POT (no data: the machine could not be read). In no
+  element above; the KPIs that divide by planned time divide by the time with data (PBT - unknown).
 A state interval is split at every window boundary (shift change, midnight, period edge); an open
 interval counts up to now.
 """
@@ -27,8 +29,8 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from jobs.models import JobOperationMachine, ProductionEntry
-from machines.choices import MachineState
-from machines.models import Machine
+from machines.choices import MachineState, StateSource
+from machines.models import Machine, MachineStateEvent
 from reporting.filters import ReportFilter
 from reporting.windows import (
     bucket_key,
@@ -47,10 +49,18 @@ DEFINITIONS: dict[str, str] = {
     "PBT": "Planned busy time = POT − PDOT.",
     "APT": "Actual production time: time in the state 'running' inside the planned operation time.",
     "AUST": "Actual unit setup time: time in the state 'setup' inside the planned operation time.",
-    "ADET": "Actual unit delay time: idle, unknown or off-shift inside the planned operation time.",
+    "ADET": "Actual unit delay time: idle, off shift, stopped or in alarm inside the planned operation time. A "
+            "machine stops or alarms by its own signals with an operation on it; with the operator's reason that "
+            "time is also downtime by that reason (the downtime pareto), without one it is 'Unassigned' there.",
     "ADOT": "Actual unit down time: unplanned down time inside the planned operation time.",
     "AUBT": "Actual unit busy time = APT + AUST + ADET.",
-    "Availability": "APT / PBT.",
+    "Unknown": "Unknown (no data): time in the states 'unknown' and 'disconnected' inside the planned operation "
+               "time, when Spindle could not read a monitored machine (connection lost, machine unavailable, "
+               "observations lost). It is in no element above, never running nor idle. The KPIs that divide by "
+               "planned time divide by the time with data (PBT − unknown; POT − unknown for utilization), and "
+               "Unknown % (unknown / POT) stands beside them. Quantities count whatever the data: with much "
+               "unknown time, effectiveness reads high.",
+    "Availability": "APT / (PBT − unknown).",
     "Effectiveness": "Planned run time per unit × produced quantity / the running time in which those units were "
                      "made. Planned run time per unit is the operation's cycle minutes on that machine (frozen at "
                      "release) / parts per cycle. Units count by the day they were reported, so the running time "
@@ -59,18 +69,29 @@ DEFINITIONS: dict[str, str] = {
     "Quality ratio": "Good quantity / produced quantity (produced = good + scrap + rework). Quantities count "
                      "by the time they were reported: by day, or, with a shift, inside that shift's windows.",
     "OEE": "Availability × effectiveness × quality ratio.",
-    "NEE": "Net equipment effectiveness: like OEE, but setup is not a loss: APT / (PBT − AUST) × "
+    "NEE": "Net equipment effectiveness: like OEE, but setup is not a loss: APT / (PBT − unknown − AUST) × "
            "effectiveness × quality ratio.",
     "Utilization efficiency": "APT / AUBT.",
-    "Allocation efficiency": "AUBT / PBT.",
+    "Allocation efficiency": "AUBT / (PBT − unknown).",
     "Setup rate": "AUST / (APT + AUST).",
     "Scrap ratio": "Scrap quantity / produced quantity.",
     "First-pass yield": "Good quantity / produced quantity, rework counted as not good the first time.",
-    "Throughput": "Produced quantity per hour of planned busy time.",
-    "Utilization (planned)": "Running time / planned operation time (POT).",
-    "Utilization (24 h)": "Running time / 24 h per day of the period, whatever the calendar, as "
-                          "machine-monitoring products show it (not limited to the shift filter).",
+    "Throughput": "Produced quantity per hour of planned busy time (PBT, unknown time included: pieces count "
+                  "whatever the data).",
+    "Utilization (planned)": "Running time / (planned operation time (POT) − unknown).",
+    "Utilization (24 h)": "Running time / (24 h per day of the period − the unknown time in them), whatever the "
+                          "calendar, as machine-monitoring products show it (not limited to the shift filter).",
+    "Source": "Machine-fed: the machine's states come from its own signals (an MTConnect agent or an edge "
+              "device) together with the operator's activity. Operator-reported: from the terminal alone; "
+              "'machine-fed from' a time: its signals began inside the period, the terminal's states before. For "
+              "a work center or the shop: how many of its machines are machine-fed.",
 }
+
+
+# No data: a monitored machine that could not be read (the status log's "unknown" and "disconnected").
+UNKNOWN_STATES = (MachineState.UNKNOWN, MachineState.DISCONNECTED)
+# The sources of the states a machine's own signals write (machines.connectivity).
+MACHINE_SOURCES = (StateSource.MTCONNECT, StateSource.API)
 
 
 # The windows of a query: "cal" (the calendar's) or "day" (whole days), each with its report bucket.
@@ -78,9 +99,14 @@ WINDOW_COLUMNS = {"kind": "text", "calendar_id": "integer", "bucket": "text", "w
 EDGE_COLUMNS = {"calendar_id": "integer", "kind": "text", "bucket": "text", "at": "timestamptz", "sign": "integer"}
 
 
+# Under a microsecond, a time is nothing: differences of sums measured to the microsecond are not exactly 0.
+NOTHING = 1e-6
+
+
 def ratio(numerator: float, denominator: float) -> float | None:
-    """None (shown as "no planned time" where the denominator is planned time) instead of dividing by 0."""
-    return numerator / denominator if denominator else None
+    """None (shown as "no planned time" or "no data" where the denominator is planned time) instead of dividing
+    by 0."""
+    return numerator / denominator if denominator > NOTHING else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,8 +277,10 @@ class TimeModel:
     aust: float = 0.0
     adet: float = 0.0
     adot: float = 0.0
+    unknown: float = 0.0
     running_24h: float = 0.0
     hours_24h: float = 0.0
+    unknown_24h: float = 0.0
     produced: float = 0.0
     good: float = 0.0
     scrap: float = 0.0
@@ -273,12 +301,17 @@ class TimeModel:
     def aubt(self) -> float:
         return self.apt + self.aust + self.adet
 
+    @property
+    def pbt_known(self) -> float:
+        """Planned busy time with data: what the KPIs of planned time divide by."""
+        return self.pbt - self.unknown
+
     def kpis(self) -> dict[str, float | None]:
-        availability = ratio(self.apt, self.pbt)
+        availability = ratio(self.apt, self.pbt_known)
         effectiveness = ratio(self.planned_run, self.production_time)
         quality = ratio(self.good, self.produced)
         oee = None if None in (availability, effectiveness, quality) else availability * effectiveness * quality
-        net_availability = ratio(self.apt, self.pbt - self.aust)
+        net_availability = ratio(self.apt, self.pbt_known - self.aust)
         nee = None if None in (net_availability, effectiveness, quality) else (
             net_availability * effectiveness * quality)
         return {
@@ -288,14 +321,20 @@ class TimeModel:
             "oee": oee,
             "nee": nee,
             "utilization_efficiency": ratio(self.apt, self.aubt),
-            "allocation_efficiency": ratio(self.aubt, self.pbt),
+            "allocation_efficiency": ratio(self.aubt, self.pbt_known),
             "setup_rate": ratio(self.aust, self.apt + self.aust),
             "scrap_ratio": ratio(self.scrap, self.produced),
             "first_pass_yield": ratio(self.good, self.produced),
             "throughput": ratio(self.produced, self.pbt / 3600),
-            "utilization_planned": ratio(self.apt, self.pot),
-            "utilization_24h": ratio(self.running_24h, self.hours_24h),
+            "utilization_planned": ratio(self.apt, self.pot - self.unknown),
+            "utilization_24h": ratio(self.running_24h, self.hours_24h - self.unknown_24h),
+            "unknown_share": ratio(self.unknown, self.pot),
         }
+
+
+def group_key(machine: Machine, group: str) -> str:
+    """The row a machine's figures add to: its code, its work center's code, or "shop"."""
+    return {"machine": machine.code, "work_center": machine.work_center.code}.get(group, "shop")
 
 
 def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict[tuple[str, str], TimeModel]:
@@ -335,6 +374,8 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
         if kind == "day":
             if state == MachineState.RUNNING:
                 model.running_24h += seconds
+            elif state in UNKNOWN_STATES:
+                model.unknown_24h += seconds
             continue
         match state:
             case MachineState.RUNNING:
@@ -345,6 +386,8 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
                 model.adot += seconds
             case MachineState.PLANNED_DOWN:
                 model.pdot += seconds
+            case _ if state in UNKNOWN_STATES:
+                model.unknown += seconds
             case _:
                 model.adet += seconds
     production_kind = "cal" if filters.shift or filters.bucket == "shift" else "day"
@@ -359,10 +402,22 @@ def time_model(filters: ReportFilter, *, now: dt.datetime | None = None) -> dict
     grouped: dict[tuple[str, str], TimeModel] = defaultdict(TimeModel)
     for (machine_id, bucket), model in per_machine.items():
         machine = by_id[machine_id]
-        key = {"machine": machine.code, "work_center": machine.work_center.code}.get(filters.group, "shop")
-        grouped[(key, bucket)].add(model)
+        grouped[(group_key(machine, filters.group), bucket)].add(model)
     if not grouped and machines:  # no planned time, no events: still one row per group to say so
         for machine in machines:
-            key = {"machine": machine.code, "work_center": machine.work_center.code}.get(filters.group, "shop")
-            grouped[(key, "period")]
+            grouped[(group_key(machine, filters.group), "period")]
     return dict(sorted(grouped.items()))
+
+
+def machines_fed(*, machine_ids, start: dt.datetime, end: dt.datetime) -> dict[int, dt.datetime]:
+    """The machines whose status log follows their own signals in [start, end), each with the instant it does from:
+    `start` when the interval in force then came from the machine, else its first interval from the machine in the
+    period. One query: two index probes per machine (machine, started_at), whatever the history."""
+    events = MachineStateEvent.objects.filter(machine=OuterRef("pk"))
+    rows = Machine.objects.filter(pk__in=machine_ids).annotate(
+        source_then=Subquery(events.filter(started_at__lte=start).order_by("-started_at").values("source")[:1]),
+        first_fed=Subquery(events.filter(started_at__gt=start, started_at__lt=end, source__in=MACHINE_SOURCES)
+                           .order_by("started_at").values("started_at")[:1]),
+    ).values_list("pk", "source_then", "first_fed")
+    return {pk: start if source_then in MACHINE_SOURCES else first_fed
+            for pk, source_then, first_fed in rows if source_then in MACHINE_SOURCES or first_fed is not None}

@@ -107,8 +107,8 @@ def recorded_in(spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> Q:
     return condition
 
 
-def windows_cte(columns: dict[str, str], rows: list[tuple]) -> tuple[str, list]:
-    """`w(<columns>) AS (VALUES ...)` for a query's WITH clause, and its parameters: windows (a few per day and
+def windows_cte(columns: dict[str, str], rows: list[tuple], *, name: str = "w") -> tuple[str, list]:
+    """`<name>(<columns>) AS (VALUES ...)` for a query's WITH clause, and its parameters: windows (a few per day and
     calendar) as a table to join. `columns` maps each column to its PostgreSQL type, since a VALUES list has none
     there; SQLite needs none. Datetimes are adapted as the database stores them."""
     adapt = connection.ops.adapt_datetimefield_value
@@ -117,19 +117,33 @@ def windows_cte(columns: dict[str, str], rows: list[tuple]) -> tuple[str, list]:
     else:
         row = ", ".join(["%s"] * len(columns))
     params = [adapt(value) if isinstance(value, dt.datetime) else value for item in rows for value in item]
-    return f"w({', '.join(columns)}) AS (VALUES {', '.join([f'({row})'] * len(rows))})", params
+    return f"{name}({', '.join(columns)}) AS (VALUES {', '.join([f'({row})'] * len(rows))})", params
+
+
+def greatest_sql(*values: str) -> str:
+    """SQL for the latest of the instants (or the largest of the values); none may be NULL (SQLite's MAX() of a
+    NULL is NULL)."""
+    return f"{'GREATEST' if connection.vendor == 'postgresql' else 'MAX'}({', '.join(values)})"
+
+
+def least_sql(*values: str) -> str:
+    return f"{'LEAST' if connection.vendor == 'postgresql' else 'MIN'}({', '.join(values)})"
+
+
+def seconds_between_sql(since: str, until: str) -> str:
+    """SQL for the seconds from the instant `since` to `until`, exact to the microsecond in either database."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {until} - {since})"
+    # SQLite keeps a datetime as text, "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: whole seconds from strftime, the
+    # microseconds from the text. julianday() and strftime() of the whole text are a float of days and round to
+    # the millisecond: seconds that should be equal would differ in the last places.
+    whole = f"strftime('%%s', substr({until}, 1, 19)) - strftime('%%s', substr({since}, 1, 19))"
+    micro = f"CAST(substr({until}, 21) AS INTEGER) - CAST(substr({since}, 21) AS INTEGER)"
+    return f"(({whole}) * 1000000 + {micro}) / 1000000.0"
 
 
 def overlap_seconds_sql(start: str, end: str) -> str:
     """SQL for the seconds of the interval [start, end) (end NULL while it is open) inside the joined window
-    [w.ws, w.we), which it overlaps; exact to the microsecond in either database. Windows end by now (the reports
-    clip them to it), so an open interval runs to the window's end."""
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM LEAST(COALESCE({end}, w.we), w.we) - GREATEST({start}, w.ws))"
-    # SQLite keeps a datetime as text, "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: whole seconds from strftime, the
-    # microseconds from the text. julianday() and strftime() of the whole text are a float of days and round to
-    # the millisecond: seconds that should be equal would differ in the last places.
-    since, until = f"MAX({start}, w.ws)", f"MIN(COALESCE({end}, w.we), w.we)"
-    whole = f"strftime('%%s', substr({until}, 1, 19)) - strftime('%%s', substr({since}, 1, 19))"
-    micro = f"CAST(substr({until}, 21) AS INTEGER) - CAST(substr({since}, 21) AS INTEGER)"
-    return f"(({whole}) * 1000000 + {micro}) / 1000000.0"
+    [w.ws, w.we), which it overlaps. Windows end by now (the reports clip them to it), so an open interval runs to
+    the window's end."""
+    return seconds_between_sql(greatest_sql(start, "w.ws"), least_sql(f"COALESCE({end}, w.we)", "w.we"))

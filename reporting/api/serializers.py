@@ -78,7 +78,8 @@ class ReportColumnSerializer(serializers.Serializer):
 
 class ReportSerializer(serializers.Serializer):
     """A report table: columns in order, rows keyed by column; a ratio with no planned time under it is the
-    text "no planned time", an undefined one null."""
+    text "no planned time", one whose planned time has no data (unknown time only) "no data", an undefined one
+    null."""
 
     name = serializers.CharField()
     title = serializers.CharField()

@@ -41,7 +41,7 @@ class CanViewReports(BasePermission):
 
 # The API's report names; scrap and downtime take `by` (reason, part or machine; reason or machine).
 API_REPORTS = {"utilization": "utilization", "oee": "oee", "delivery": "delivery", "scrap": "scrap-{by}",
-               "downtime": "downtime-{by}", "job-costs": "job-costs"}
+               "downtime": "downtime-{by}", "job-costs": "job-costs", "run-comparison": "run-comparison"}
 REPORT_FILTERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="First day (default: 6 days before date_to)."),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."),

@@ -98,14 +98,16 @@ def test_the_database_sums_agree_with_clipping_every_interval_in_python(shop, sh
     assert {key for key, model in models.items() if model.pot} == {key for key, t in expected.items() if t["pot"]}
     for key, totals in expected.items():
         model = models[key]
-        delay = sum(totals[s] for s in (MachineState.IDLE, MachineState.UNKNOWN, MachineState.OFF_SHIFT,
-                                        MachineState.STOPPED, MachineState.ALARM, MachineState.DISCONNECTED))
+        delay = sum(totals[s] for s in (MachineState.IDLE, MachineState.OFF_SHIFT, MachineState.STOPPED,
+                                        MachineState.ALARM))
+        unknown = totals[MachineState.UNKNOWN] + totals[MachineState.DISCONNECTED]
         assert model.pot == pytest.approx(totals["pot"], abs=1e-6)
         assert model.apt == pytest.approx(totals[MachineState.RUNNING], abs=1e-6)
         assert model.aust == pytest.approx(totals[MachineState.SETUP], abs=1e-6)
         assert model.adot == pytest.approx(totals[MachineState.DOWN], abs=1e-6)
         assert model.pdot == pytest.approx(totals[MachineState.PLANNED_DOWN], abs=1e-6)
         assert model.adet == pytest.approx(delay, abs=1e-6)
+        assert model.unknown == pytest.approx(unknown, abs=1e-6)
 
 
 def test_the_night_the_clocks_go_back_has_nine_planned_hours():

@@ -15,6 +15,7 @@ from jobs.choices import JobStatus, OperationStatus
 from jobs.models import Job, OperationEvent
 from reporting.tables import display
 from reporting.tests.test_reports import history  # noqa: F401  (the hand-computed shop)
+from reporting.tests.test_reports_machine_fed import connected  # noqa: F401  (the hand-computed connected day)
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +208,32 @@ def test_the_shift_filter_holds_on_the_scrap_and_downtime_page_its_api_and_expor
     assert lines[1:] == [["LB3000", "2.0", "2", "100.0", "100.0"]]
     assert len(list(csv.reader(io.StringIO(client.get(f"/reports/export/scrap-part.csv?{query}")
                                            .content.decode())))) == 1  # the header only
+
+
+def test_the_operator_vs_machine_tab_its_api_and_exports_show_the_same_rows(client, api_as, manager,
+                                                                          connected):  # noqa: F811
+    """The connected day of reporting/tests/test_reports_machine_fed.py: VF2 reported 7 h, measured 5 h."""
+    client.force_login(manager)
+    assert 'href="/reports/run-time/' in client.get(f"/reports/utilization/?{MONDAY}").content.decode()
+    [header, *rows] = page_tables(client, "run-time")["run-comparison"]
+    assert rows == [["VF2", "", "7.0", "5.0", "2.0", "28.6", "0.5"]]
+    response = api_as(manager).get(f"/api/v1/reports/run-comparison/?{MONDAY}")
+    assert response.status_code == 200
+    data = response.json()
+    assert [column["label"] for column in data["columns"]] == header
+    assert [[display(row[column["key"]]) for column in data["columns"]] for row in data["rows"]] == rows
+    lines = list(csv.reader(io.StringIO(client.get(f"/reports/export/run-comparison.csv?{MONDAY}").content.decode())))
+    assert lines == [header, ["VF2", "", "7.0", "5.0", "2.0", "28.6", "0.5"]]
+    sheet = load_workbook(io.BytesIO(client.get(f"/reports/export/run-comparison.xlsx?{MONDAY}").content)).active
+    assert [list(row) for row in sheet.iter_rows(values_only=True)][1] == ["VF2", None, 7.0, 5.0, 2.0, 28.6, 0.5]
+
+
+def test_the_utilization_page_says_where_each_machines_states_come_from(client, manager, connected):  # noqa: F811
+    client.force_login(manager)
+    response = client.get(f"/reports/utilization/?{MONDAY}")
+    [header, *rows] = page_tables(client, "utilization")["utilization"]
+    source = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert (source["VF2"]["Source"], source["VF2"]["Unknown (no data) h"]) == ("machine-fed", "0.5")
+    assert source["LB3000"]["Source"] == "operator-reported"
+    body = response.content.decode()
+    assert "<dt>Unknown</dt>" in body and "PBT − unknown" in body and "<dt>Source</dt>" in body

@@ -19,12 +19,13 @@ from reporting.timemodel import DEFINITIONS
 
 PAGES = {
     "utilization": ("Utilization", ["utilization"],
-                    ["POT", "PDOT", "PBT", "APT", "AUST", "ADET", "ADOT", "AUBT", "Availability",
-                     "Utilization (planned)", "Utilization (24 h)", "Setup rate"]),
+                    ["POT", "PDOT", "PBT", "APT", "AUST", "ADET", "ADOT", "AUBT", "Unknown", "Availability",
+                     "Utilization (planned)", "Utilization (24 h)", "Setup rate", "Source"]),
     "oee": ("OEE", ["oee"], list(DEFINITIONS)),
     "delivery": ("Delivery", ["delivery"], []),
     "paretos": ("Scrap and downtime", ["scrap-reason", "scrap-part", "scrap-machine", "downtime-reason",
                                        "downtime-machine"], []),
+    "run-time": ("Operator vs machine", ["run-comparison"], []),
     "costs": ("Estimated vs actual and cost", ["job-costs"], []),
     "unit-cost": ("Unit cost by batch size", ["unit-cost"], []),
 }
@@ -32,8 +33,15 @@ PAGE_NOTES = {
     "delivery": "On time: the job's last operation was done on or before its due date. Open jobs are listed "
                 "when the published schedule finishes them after their due date.",
     "paretos": "Scrap from production reports in the period (with a shift: those reported inside that shift). "
-               "Downtime: down (unplanned) and planned-down intervals clipped to the period, open ones up to "
-               "now, not limited to the calendar; with a shift, clipped to that shift's windows.",
+               "Downtime: down (unplanned), planned-down, stopped and alarm intervals clipped to the period, open "
+               "ones up to now, not limited to the calendar; with a shift, clipped to that shift's windows. A stop "
+               "or alarm the machine's signals recorded counts under 'Unassigned' until someone gives its reason, "
+               "then under that reason.",
+    "run-time": "Per machine whose own signals (MTConnect or an edge device) feed its status log. Reported: the "
+                "operators' labour entries of activity run on the machine (from starting the run to pausing or "
+                "completing it; two operators at once count once). Measured: the time the machine's signals "
+                "said it was running. Gap = reported − measured, in hours and as a share (%) of reported. "
+                "Unknown: time the machine could not be read, in which a reported run cannot be checked.",
     "costs": "Estimated hours: the operation's standards frozen at release (setup; cycle / parts per cycle × "
              "job quantity). Actual: labour entries. Cost: actual hours × (machine rate at release + labour "
              "rate). The unit cost of a part by batch size has its own page: Unit cost by batch size.",
@@ -48,6 +56,7 @@ PAGE_FIELDS = {
     "oee": ["date_from", "date_to", "machine", "work_center", "shift", "group", "bucket"],
     "delivery": ["date_from", "date_to", "machine", "work_center"],
     "paretos": ["date_from", "date_to", "machine", "work_center", "shift"],
+    "run-time": ["date_from", "date_to", "machine", "work_center", "shift"],
     "costs": ["date_from", "date_to", "machine", "work_center"],
     "unit-cost": ["part_revision"],
 }
