@@ -24,6 +24,11 @@ def state_reason_check(state: str, reason: DowntimeReason | None) -> None:
         raise ApplicationError(f"'{reason.label}' is a {kind} reason; it does not fit {state}.", field="reason")
 
 
+# States on a monitored machine that only the operator's declaration makes: what it does (setup) or why it stands
+# (a pause with its reason). Every other state there is the machine's signals speaking.
+OPERATOR_DECLARED = (MachineState.SETUP, MachineState.DOWN, MachineState.PLANNED_DOWN)
+
+
 @transaction.atomic
 def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datetime | None = None,
                          reason: DowntimeReason | None = None, source: str = StateSource.TERMINAL,
@@ -41,8 +46,13 @@ def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datet
     if connection is not None:
         connection.context_state, connection.context_reason = state, reason
         connection.save(update_fields=["context_state", "context_reason", "updated_at"])
+        derived = connection_derive(connection)
+        if derived.state not in OPERATOR_DECLARED:
+            # The signals decided it (running, stopped, alarm, idle, disconnected): the machine measured it, even
+            # when the operator's tap made Spindle look, so the reports count it as the machine's own time.
+            source = StateSource.API if machine.signal_device_id else StateSource.MTCONNECT
         log = StateLog(machine.pk, now=max(at, timezone.now()))
-        log.change(at, connection_derive(connection), source=source, note=note)
+        log.change(at, derived, source=source, note=note)
         return log.write()
     current = MachineStateEvent.objects.filter(machine=machine, ended_at__isnull=True).first()
     previous = current or MachineStateEvent.objects.filter(machine=machine).order_by("-started_at").first()

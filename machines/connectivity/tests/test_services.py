@@ -82,7 +82,7 @@ def test_a_feed_hold_nobody_reported_is_a_stop_then_running_again(monitored, ope
 
     assert log(monitored) == [
         (MachineState.IDLE, StateSource.MTCONNECT, "", None),
-        (MachineState.STOPPED, StateSource.TERMINAL, "Not in cycle", None),  # run started, no cycle yet
+        (MachineState.STOPPED, StateSource.MTCONNECT, "Not in cycle", None),  # run started, no cycle yet
         (MachineState.RUNNING, StateSource.MTCONNECT, "", None),
         (MachineState.STOPPED, StateSource.MTCONNECT, "Feed hold", None),
         (MachineState.RUNNING, StateSource.MTCONNECT, "", None),
@@ -183,6 +183,18 @@ def test_a_lost_connection_is_disconnected_time_with_its_error_until_the_signals
 
 
 @pytest.mark.django_db
+def test_a_run_started_while_the_machine_is_in_cycle_is_the_machines_running_time(monitored, operator):
+    """The reports' measured run time counts the machine's own intervals: the tap that made Spindle look must not
+    turn hours of cycling into operator-reported time."""
+    ingest(monitored, [monitored.agent(Kind.EXECUTION, "ACTIVE", 2)])
+    machine_state_change(machine_id=monitored.pk, state=MachineState.SETUP, user=operator, at=at(3))
+    machine_state_change(machine_id=monitored.pk, state=MachineState.RUNNING, user=operator, at=at(9))
+
+    assert log(monitored)[-2:] == [(MachineState.SETUP, StateSource.TERMINAL, "", None),
+                                   (MachineState.RUNNING, StateSource.MTCONNECT, "", None)]
+
+
+@pytest.mark.django_db
 def test_the_operators_pause_explains_a_stop_and_a_lost_connection(monitored, operator, alarm):
     machine_state_change(machine_id=monitored.pk, state=MachineState.RUNNING, user=operator, at=at(1))
     ingest(monitored, [monitored.agent(Kind.EXECUTION, "ACTIVE", 2)])
@@ -194,7 +206,7 @@ def test_the_operators_pause_explains_a_stop_and_a_lost_connection(monitored, op
 
     assert log(monitored)[-1] == (MachineState.DOWN, StateSource.MTCONNECT, "Feed hold", alarm.pk)
     machine_state_change(machine_id=monitored.pk, state=MachineState.RUNNING, user=operator, at=at(20))
-    assert log(monitored)[-1][:3] == (MachineState.DISCONNECTED, StateSource.TERMINAL, "Connection lost: Power off")
+    assert log(monitored)[-1][:3] == (MachineState.DISCONNECTED, StateSource.MTCONNECT, "Connection lost: Power off")
 
 
 @pytest.mark.django_db
