@@ -88,6 +88,13 @@ WORK_CENTERS = [
 LIGHTS_OUT_MODELS = ("Sodick AG400L", "Hermle C 42 U")
 MONITORED_KINDS = (MachineKind.MILL_3AXIS, MachineKind.MILL_5AXIS, MachineKind.LATHE, MachineKind.MILL_TURN,
                    MachineKind.WIRE_EDM)
+# Machines `make demo` connects to a replay of a recorded MTConnect agent (machines/connectivity/recordings/):
+# recording, device on its agent, the machine kinds it may feed in order of preference (demo/connections.py).
+AGENT_DEVICES = [
+    ("okuma", "OKUMA", (MachineKind.LATHE, MachineKind.MILL_TURN)),
+    ("vmc-haas", "VMC-3Axis", (MachineKind.MILL_3AXIS, MachineKind.MILL_5AXIS)),
+    ("vmc-haas", "Haas_1", (MachineKind.MILL_3AXIS,)),
+]
 
 FIXTURES = [
     # code prefix, name, kind, compatible work centers, how many in one set

@@ -5,7 +5,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
 from core.cache import cache_get, cache_set
 from core.db import fingerprint, latest, scalars
@@ -13,7 +13,7 @@ from jobs.choices import OperationStatus
 from jobs.models import Job, JobOperation, LabourEntry, ProductionEntry, ScheduleRun
 from jobs.selectors import dispatch_version, jobs_late, next_operation_by_machine, with_quantities
 from machines.choices import MachineState
-from machines.models import Machine, MachineStateEvent, WorkCenter
+from machines.models import Machine, MachineConnection, MachineStateEvent, WorkCenter
 from machines.selectors import machine_list
 
 # The header's machine counts. Down and planned down are shown apart; off shift and unknown (or a machine that has
@@ -36,7 +36,9 @@ def board_version(*, today: dt.date) -> str:
     """A fingerprint of everything the board shows, read in one query, so that a poll which finds nothing changed
     costs next to nothing. An operation action that changes its operation saves it (updated_at); state changes,
     labour and production (a report) append rows (pk); jobs, machines and work centers carry updated_at;
-    publishing a schedule changes the next jobs. Today's date is part of it so that "late" turns over at midnight."""
+    publishing a schedule changes the next jobs; a machine's connection coming or going changes the sum of the
+    connected machines' ids or the time of the latest connection error (not every observation, which saves the
+    connection too). Today's date is part of it so that "late" turns over at midnight."""
     values = scalars(
         latest(MachineStateEvent.objects.all(), "pk"),
         latest(LabourEntry.objects.all(), "pk"),
@@ -46,6 +48,9 @@ def board_version(*, today: dt.date) -> str:
         latest(Machine.objects.all(), "updated_at"),
         latest(WorkCenter.objects.all(), "updated_at"),
         latest(ScheduleRun.objects.filter(published=True), "pk"),
+        MachineConnection.objects.filter(connected=True).values("connected").annotate(ids=Sum("machine_id"))
+        .values("ids"),
+        latest(MachineConnection.objects.filter(last_error_at__isnull=False), "last_error_at"),
     )
     return fingerprint(*values, today.isoformat())
 
@@ -62,6 +67,15 @@ def _duration_text(seconds: int) -> str:
 
 
 @dataclass(frozen=True)
+class SignalStatus:
+    """A monitored machine's connection as its tile shows it: live, lost since when and why, or not heard yet."""
+
+    connected: bool
+    error: str = ""
+    lost_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class BoardTile:
     machine: Machine
     state: str
@@ -72,6 +86,7 @@ class BoardTile:
     next_operation: JobOperation | None
     today: dt.date
     now: dt.datetime
+    signal: SignalStatus | None = None  # None: the machine has no agent or edge device
 
     @property
     def state_label(self) -> str:
@@ -98,6 +113,11 @@ class BoardTile:
         return self.operation is not None and self.operation.status == OperationStatus.FIRST_ARTICLE
 
     @property
+    def signal_lost_for(self) -> str:
+        lost_at = self.signal and self.signal.lost_at
+        return "" if not lost_at else _duration_text(max(0, int((self.now - lost_at).total_seconds())))
+
+    @property
     def fingerprint(self) -> tuple:
         """Everything board_tile.html shows, so that a tile is drawn again only when it changes (views/board.py
         keeps drawn tiles by this). Keep it in step with the template."""
@@ -112,6 +132,7 @@ class BoardTile:
             ),
             None if following is None else (following.pk, following.job.number,
                                             following.job.part_revision.part.number),
+            self.signal, self.signal_lost_for,
         )
 
     @property
@@ -160,9 +181,21 @@ class Board:
 
 
 def board_machines() -> QuerySet[Machine]:
-    """Active machines with their current state and, when down, its reason."""
+    """Active machines with their current state and, when down, its reason; and their connection's status."""
     open_event = MachineStateEvent.objects.filter(machine=OuterRef("pk"), ended_at__isnull=True)
-    return machine_list().filter(active=True).annotate(state_reason=Subquery(open_event.values("reason__label")[:1]))
+    return machine_list().filter(active=True).annotate(
+        state_reason=Subquery(open_event.values("reason__label")[:1]), signal_connected=F("connection__connected"),
+        signal_error=F("connection__last_error"), signal_error_at=F("connection__last_error_at"))
+
+
+def _signal_status(machine: Machine) -> SignalStatus | None:
+    """A board_machines() row's connection: None when nothing is set up to report for the machine."""
+    if not (machine.mtconnect_agent_url and machine.mtconnect_device) and machine.signal_device_id is None:
+        return None
+    if machine.signal_connected:  # type: ignore[attr-defined]
+        return SignalStatus(connected=True)
+    return SignalStatus(connected=False, error=machine.signal_error or "",  # type: ignore[attr-defined]
+                        lost_at=machine.signal_error_at)  # type: ignore[attr-defined]
 
 
 def board_operations() -> list[JobOperation]:
@@ -215,6 +248,7 @@ def machine_board(*, today: dt.date, now: dt.datetime, version: str | None = Non
                 machine=machine, state=machine.current_state or MachineState.UNKNOWN,
                 state_since=machine.state_since, state_reason=machine.state_reason or "", operation=operation,
                 operators=operators, next_operation=next_operations.get(machine.pk), today=today, now=now,
+                signal=_signal_status(machine),
             ))
         groups.append(BoardGroup(work_center=tiles[0].machine.work_center, tiles=tiles))
     state_counts = dict.fromkeys(MachineState.values, 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the embedded default on one host, with no server to install beforehand.
 # Installs what is missing, migrates the SQLite file under var/, seeds the demo shop, then runs
-# the web server, a Celery worker (file-system broker under var/broker) and Celery beat
+# the web server, a Celery worker (file-system broker under var/broker), Celery beat, two replay
+# agents of recorded MTConnect data and the collector that feeds three demo machines from them,
 # until Ctrl-C or SIGTERM, and stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,21 +21,32 @@ ensure_venv requirements.txt
 VAR=${SPINDLE_VAR_DIR:-var}
 mkdir -p "$VAR/log" "$VAR/run"
 
-"$VENV/bin/python" - "$PORT" <<'EOF' || exit 1
-import socket, sys
+# The web port must be free; the replay agents take the first two free ports above it.
+AGENT_PORTS=$("$VENV/bin/python" - "$PORT" <<'EOF'
+import itertools, socket, sys
+def free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver does: TIME_WAIT is no conflict
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 port = int(sys.argv[1])
-with socket.socket() as s:
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver does: TIME_WAIT is no conflict
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        sys.exit(f"Port {port} on 127.0.0.1 is in use: stop what runs there or choose another, e.g. PORT=8001 make demo")
+if not free(port):
+    sys.exit(f"Port {port} on 127.0.0.1 is in use: stop what runs there or choose another, e.g. PORT=8001 make demo")
+print(*itertools.islice((p for p in range(port + 1, 65536) if free(p)), 2))
 EOF
+) || exit 1
+read -r OKUMA_PORT VMC_PORT <<<"$AGENT_PORTS"
+OKUMA_URL="http://127.0.0.1:$OKUMA_PORT"
+VMC_URL="http://127.0.0.1:$VMC_PORT"
 
 echo "== Migrating the database"
 "$VENV/bin/python" manage.py migrate --noinput
 echo "== Seeding the demo shop"
-"$VENV/bin/python" manage.py seed_demo
+# Every run: a shop seeded before keeps its connected machines, pointed at this run's agents.
+"$VENV/bin/python" manage.py seed_demo --agent "okuma=$OKUMA_URL" --agent "vmc-haas=$VMC_URL"
 
 PIDS=()
 NAMES=()
@@ -84,7 +96,7 @@ stop_all() {
 trap stop_all EXIT
 trap 'STOPPING=1' INT TERM
 
-echo "== Starting web on 127.0.0.1:$PORT, worker and beat (logs also in $VAR/log/)"
+echo "== Starting web on 127.0.0.1:$PORT, worker, beat, the replay agents and the collector (logs also in $VAR/log/)"
 start web "$VENV/bin/python" manage.py runserver "127.0.0.1:$PORT" --noreload
 # One worker node on one host: no peers to mingle, gossip or exchange heartbeats with.
 # Prefork with two processes, so that one long task (a schedule solve) leaves a slot free.
@@ -92,6 +104,10 @@ start worker "$VENV/bin/celery" -A config worker --loglevel=INFO --concurrency=2
     --hostname "spindle-demo@%h" --without-gossip --without-mingle --without-heartbeat
 start beat "$VENV/bin/celery" -A config beat --loglevel=INFO \
     --scheduler django_celery_beat.schedulers:DatabaseScheduler --pidfile "$VAR/run/celerybeat.pid"
+# Recorded MTConnect agents, looping, and the collector that reads them into the connected machines' status logs.
+start agent-okuma "$VENV/bin/python" manage.py mtconnect_replay --recording okuma --port "$OKUMA_PORT"
+start agent-vmc-haas "$VENV/bin/python" manage.py mtconnect_replay --recording vmc-haas --port "$VMC_PORT"
+start collector "$VENV/bin/python" manage.py machines_collect --heartbeat-file "$VAR/run/collector.heartbeat"
 
 URL="http://127.0.0.1:$PORT"
 ready=0
@@ -121,7 +137,9 @@ if [ $ready = 1 ]; then
     planner    - planning board
     manager    - reports
     admin      - everything, including $URL/admin/
-  Press Ctrl-C to stop the web server, the worker and beat.
+  Connected machines (marked live on the board): replayed MTConnect agents at $OKUMA_URL
+  (Okuma) and $VMC_URL (VMC and Haas), read by the collector; the others are operator-only.
+  Press Ctrl-C to stop them all.
 
 EOF
 elif [ $STOPPING = 0 ]; then
@@ -129,7 +147,7 @@ elif [ $STOPPING = 0 ]; then
     exit 1
 fi
 
-# Run until Ctrl-C / SIGTERM (the trap sets STOPPING) or until one of the three exits.
+# Run until Ctrl-C / SIGTERM (the trap sets STOPPING) or until one of the processes exits.
 while [ $STOPPING = 0 ]; do
     for i in "${!PIDS[@]}"; do
         if ! alive "${PIDS[$i]}"; then

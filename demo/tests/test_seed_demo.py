@@ -6,7 +6,7 @@ import io
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import Lead
@@ -22,9 +22,9 @@ from machines.models import Fixture, Machine, MachineStateEvent, WorkCenter
 ROLES = ("operator", "inspector", "planner", "manager", "admin")
 
 
-def seed(number: int) -> str:
+def seed(number: int, *options: str) -> str:
     out = io.StringIO()
-    call_command("seed_demo", "--seed", str(number), stdout=out)
+    call_command("seed_demo", "--seed", str(number), *options, stdout=out)
     return out.getvalue()
 
 
@@ -47,6 +47,7 @@ def test_the_demo_shop_is_there_once(client):
     assert WorkCenter.objects.count() == 6
     assert Machine.objects.count() == 14
     assert not WorkCenter.objects.annotate(n=Count("machines")).filter(n=0).exists()
+    assert not Machine.objects.exclude(mtconnect_agent_url="").exists()  # connected only to agents it is given
 
     # The live board has a current state for every machine, and no machine has two.
     assert list(MachineStateEvent.objects.filter(ended_at__isnull=True).values_list("machine", flat=True)
@@ -111,3 +112,36 @@ def test_the_same_seed_makes_the_same_shop_and_another_seed_another(monkeypatch)
     assert len(made["first"]) >= 12
     assert made["second"] == made["first"]
     assert made["other"] != made["first"]
+
+
+@pytest.mark.django_db
+def test_a_few_machines_follow_the_replay_agents_it_is_given_and_the_rest_stay_operator_only(monkeypatch):
+    monkeypatch.setitem(catalog.SIZES, "small", dataclasses.replace(
+        catalog.SIZES["small"], parts=6, history_days=7, job_history_days=7, history_jobs=8, open_jobs=12))
+    output = seed(7, "--agent", "okuma=http://127.0.0.1:8001", "--agent", "vmc-haas=http://127.0.0.1:8002")
+
+    def connected() -> dict[str, tuple[str, str, str]]:
+        return {code: (kind, url, device) for code, kind, url, device in Machine.objects.exclude(
+            mtconnect_agent_url="").values_list("code", "kind", "mtconnect_agent_url", "mtconnect_device")}
+
+    machines = connected()
+    devices = {device: (recording, kinds) for recording, device, kinds in catalog.AGENT_DEVICES}
+    assert sorted(device for _, _, device in machines.values()) == ["Haas_1", "OKUMA", "VMC-3Axis"]
+    for code, (kind, url, device) in machines.items():
+        recording, kinds = devices[device]
+        assert kind in kinds and url == {"okuma": "http://127.0.0.1:8001", "vmc-haas": "http://127.0.0.1:8002"}[
+            recording]
+        assert f"{code} " in output and f"{device} at {url}" in output
+    # In production or with no operation: never a setup or a first article, which the signals would not change.
+    busy = dict(JobOperation.objects.filter(status__in=OperationStatus.active()).values_list("machine__code", "status"))
+    assert {busy.get(code) for code in machines} <= {OperationStatus.RUNNING, None}
+    assert Machine.objects.filter(mtconnect_agent_url="").count() == Machine.objects.count() - 3
+
+    # The next run's agents are elsewhere: the same machines follow them there.
+    again = seed(7, "--agent", "okuma=http://127.0.0.1:9001", "--agent", "vmc-haas=http://127.0.0.1:9002")
+    assert "already seeded" in again
+    assert {code: device for code, (_, _, device) in connected().items()} == {
+        code: device for code, (_, _, device) in machines.items()}
+    assert {url for _, url, _ in connected().values()} == {"http://127.0.0.1:9001", "http://127.0.0.1:9002"}
+    with pytest.raises(CommandError, match="RECORDING=URL"):
+        seed(7, "--agent", "mazak=http://127.0.0.1:9003")

@@ -7,6 +7,7 @@ from machines.models import (
     DowntimeReason,
     Fixture,
     Machine,
+    MachineConnection,
     MachineStateEvent,
     ShiftWindow,
     WorkCenter,
@@ -39,9 +40,20 @@ class CalendarSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "windows", "created_at", "updated_at"]
 
 
+class MachineConnectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MachineConnection
+        fields = ["connected", "last_observation_at", "last_error", "last_error_at"]
+        read_only_fields = fields
+
+
 class MachineSerializer(serializers.ModelSerializer):
     current_state = serializers.CharField(read_only=True, allow_null=True)
     state_since = serializers.DateTimeField(read_only=True, allow_null=True)
+    connection = MachineConnectionSerializer(
+        read_only=True, allow_null=True,
+        help_text="The connection of its signals (an MTConnect agent or an edge device): connected now or not, "
+                  "the last observation, the last error and when. Null until its first signal or error.")
 
     class Meta:
         model = Machine
@@ -49,7 +61,7 @@ class MachineSerializer(serializers.ModelSerializer):
             "id", "code", "name", "work_center", "kind", "hourly_rate", "active", "calendar",
             "mtconnect_agent_url", "mtconnect_device", "unexplained_stop_seconds", "part_counter_counts_good",
             "setup_fixture", "setup_material", "setup_tool_kit", "setup_program", "current_state", "state_since",
-            "created_at", "updated_at",
+            "connection", "created_at", "updated_at",
         ]
 
 

@@ -29,7 +29,7 @@ class WorkCenterViewSet(RecordViewSet):
 
 
 class MachineViewSet(RecordViewSet):
-    queryset = machine_list()
+    queryset = machine_list().select_related("connection")
     serializer_class = serializers.MachineSerializer
     filterset_fields = ["work_center", "kind", "active", "calendar"]
     search_fields = ["code", "name"]

@@ -244,6 +244,44 @@ def test_every_kind_of_change_moves_the_version(floor, operator, planner, shop_a
     assert board_version(today=today) != before
 
 
+def test_a_monitored_machine_shows_live_then_since_when_and_why_its_signals_are_lost(client, floor, operator):
+    from machines.connectivity.observations import Kind, Observation
+    from machines.connectivity.services import connection_ingest, connection_lost
+    from machines.models import Machine, MachineStateEvent
+
+    shop, now = floor.shop, timezone.now()
+    Machine.objects.filter(pk__in=[shop.vf2.pk, shop.lathe.pk]).update(
+        mtconnect_agent_url="http://10.0.4.21:5000", mtconnect_device="VMC")
+    # Down for an alarm by the operator's word: what the signals say next changes no state, only the connection.
+    machine_state_change(machine_id=shop.vf2.pk, state=MachineState.DOWN, reason=floor.alarm, user=operator)
+    events = MachineStateEvent.objects.count()
+    today = timezone.localdate()
+    client.force_login(operator)
+
+    def observe(sequence: int, kind: Kind, value: str) -> None:
+        connection_ingest(machine_id=shop.vf2.pk, instance_id="1", next_sequence=sequence + 1,
+                          observations=[Observation(kind=kind, value=value, timestamp=now, sequence=sequence)])
+
+    before = board_version(today=today)
+    observe(1, Kind.EXECUTION, "READY")
+    connected = board_version(today=today)
+    assert connected != before
+    html = board(client)
+    assert text(tile(html, shop.vf2)).startswith("VF2 Mill") and "⚡ live" in text(tile(html, shop.vf2))
+    assert "Machine alarm" in text(tile(html, shop.vf2))
+    assert "No signal yet" in text(tile(html, shop.lathe))  # set up, not heard from yet
+    assert "live" not in tile(html, shop.vf4) and "signal" not in text(tile(html, shop.vf4)).lower()
+
+    observe(2, Kind.PART_COUNT, "5")  # another observation is no change to the board
+    assert board_version(today=today) == connected
+
+    connection_lost(machine_id=shop.vf2.pk, at=now - dt.timedelta(minutes=3), error="agent unreachable: refused")
+    assert board_version(today=today) != connected and MachineStateEvent.objects.count() == events
+    lost = tile(board(client), shop.vf2)
+    assert "⚡" not in lost and "Signal lost 3 min ago" in text(lost)
+    assert 'title="agent unreachable: refused"' in lost and "Machine alarm" in text(lost)
+
+
 def _queries(client, **headers) -> int:
     """Queries of a board that is rendered (not served from the cache of rendered boards)."""
     cache.clear()

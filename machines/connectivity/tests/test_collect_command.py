@@ -9,34 +9,63 @@ import time
 import pytest
 from django.db import connection
 
-from machines.choices import StateSource
+from machines.choices import MachineState, StateSource
 from machines.connectivity import replay
 from machines.connectivity.selectors import connection_cursor
-from machines.models import MachineStateEvent
+from machines.models import MachineConnection, MachineStateEvent
 from tests.factories import MachineFactory
 
 
+def manage(*args: str) -> list[str]:
+    return [sys.executable, "manage.py", *args]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_collector_process_records_a_replayed_machine_and_stops_cleanly_on_sigterm():
+def test_the_collector_process_records_a_replayed_machine_and_stops_cleanly_on_sigterm(tmp_path):
     agent = replay.ReplayAgent(replay.load("okuma")).start()
     machine = MachineFactory(mtconnect_agent_url=agent.url, mtconnect_device="OKUMA")
+    heartbeat = tmp_path / "collector.heartbeat"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]}
+    health = manage("machines_collect", "--health", "--heartbeat-file", str(heartbeat))
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "machines_collect", "--reload-every", "1", "--poll-interval", "0.2"],
+        manage("machines_collect", "--reload-every", "1", "--poll-interval", "0.2", "--heartbeat-file",
+               str(heartbeat)),
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    try:
-        agent.play(5)  # READY, then ACTIVE
+
+    def caught_up() -> None:
         deadline = time.monotonic() + 60
         while connection_cursor(machine_id=machine.pk) != (agent.instance_id, agent._next):
             assert process.poll() is None, process.stdout.read()
             assert time.monotonic() < deadline, "the collector did not catch up with the agent"
             time.sleep(0.2)
+
+    def state() -> str:
+        return MachineStateEvent.objects.get(machine=machine, ended_at__isnull=True).state
+
+    try:
+        # The machine has no operation: not in cycle it is idle, then the program runs, each from its own signals.
+        agent.play(1)  # the Okuma's first line: available, automatic, READY
+        caught_up()
+        assert state() == MachineState.IDLE
+        agent.play(4)  # ...then ACTIVE
+        caught_up()
+        assert state() == MachineState.RUNNING
+        # A container's health check: alive while it runs...
+        assert subprocess.run(health, env=env, capture_output=True).returncode == 0
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:
         if process.poll() is None:
             process.kill()
         agent.stop()
-    assert MachineStateEvent.objects.filter(machine=machine, source=StateSource.MTCONNECT).exists()
+    assert "Collector stopped." in process.stdout.read()
+    # ...and not once it stopped.
+    assert subprocess.run(health, env=env, capture_output=True).returncode == 1
+
+    assert list(MachineStateEvent.objects.filter(machine=machine).order_by("started_at")
+                .values_list("state", "source")) == [(MachineState.IDLE, StateSource.MTCONNECT),
+                                                     (MachineState.RUNNING, StateSource.MTCONNECT)]
+    status = MachineConnection.objects.get(machine=machine)
+    assert status.connected and status.last_observation_at is not None and status.last_error == ""

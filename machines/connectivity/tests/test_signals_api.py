@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from machines.choices import MachineState, StateSource
-from machines.connectivity.services import device_token_create
+from machines.connectivity.services import connection_lost, device_token_create
 from machines.models import MachineConnection, MachineStateEvent
 from tests.factories import MachineFactory
 
@@ -165,3 +165,29 @@ def test_a_machine_moved_to_another_device_refuses_the_first(clamp):
     first = client_with(device_token_create(name="edge-a", machine_codes=[clamp.code]))
     device_token_create(name="edge-b", machine_codes=[clamp.code])
     assert post(first, clamp, BATCH).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_machines_api_shows_each_machines_connection_status(device, clamp, api_as, manager):
+    assert post(device, clamp, BATCH).status_code == 200
+    lathe = MachineFactory(code="LATHE1", mtconnect_agent_url="http://10.0.4.21:5000", mtconnect_device="OKUMA")
+    lost_at = NOW - dt.timedelta(minutes=3)
+    connection_lost(machine_id=lathe.pk, at=lost_at, error="agent unreachable: refused")
+    never = MachineFactory(code="BENCH1")
+
+    def status(row) -> tuple | None:
+        connection = row["connection"]
+        return None if connection is None else (
+            connection["connected"], connection["last_observation_at"] and dt.datetime.fromisoformat(
+                connection["last_observation_at"]), connection["last_error"],
+            connection["last_error_at"] and dt.datetime.fromisoformat(connection["last_error_at"]))
+
+    api = api_as(manager)
+    assert status(api.get(f"/api/v1/machines/{clamp.pk}/").json()) == (
+        True, NOW - dt.timedelta(minutes=10), "", None)
+    machines = {row["code"]: status(row) for row in api.get("/api/v1/machines/").json()["results"]}
+    assert machines["LATHE1"] == (False, None, "agent unreachable: refused", lost_at)
+    assert machines[never.code] is None  # never monitored: nothing to show
+    # Read-only: only the connectivity services write it.
+    assert status(api.patch(f"/api/v1/machines/{lathe.pk}/", {"connection": {"connected": True}},
+                            format="json").json())[0] is False

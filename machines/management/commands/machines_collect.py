@@ -2,9 +2,13 @@ import asyncio
 import datetime as dt
 import logging
 import signal
+import tempfile
+import time
 from collections.abc import Sequence
+from contextlib import suppress
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from machines.connectivity import selectors, services
@@ -13,6 +17,12 @@ from machines.connectivity.observations import Observation
 from machines.connectivity.selectors import machines_to_collect
 
 logger = logging.getLogger(__name__)
+
+# While it runs, the collector touches this file every HEARTBEAT_SECONDS; `--health` (a container's health check)
+# calls it dead when the file is older than HEARTBEAT_STALE_SECONDS or missing (removed on a clean stop).
+HEARTBEAT_FILE = Path(tempfile.gettempdir()) / "spindle-collector.heartbeat"
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_STALE_SECONDS = 60
 
 
 class DatabaseSink:
@@ -56,17 +66,54 @@ class Command(BaseCommand):
         parser.add_argument("--backoff-max", type=float, default=defaults.backoff_max,
                             help="Longest wait, in seconds, between reconnection attempts.")
         parser.add_argument("--no-stream", action="store_true", help="Poll every agent; never ask to stream.")
+        parser.add_argument("--heartbeat-file", type=Path, default=HEARTBEAT_FILE,
+                            help=f"Touched every {HEARTBEAT_SECONDS} s while the collector runs.")
+        parser.add_argument("--health", action="store_true",
+                            help=f"Do not collect: exit 0 when a running collector touched its heartbeat file in "
+                                 f"the last {HEARTBEAT_STALE_SECONDS} s, else 1 (a container's health check).")
 
-    def handle(self, *args, reload_every, poll_interval, lost_after, backoff_max, no_stream, **options):
+    def handle(self, *args, reload_every, poll_interval, lost_after, backoff_max, no_stream, heartbeat_file, health,
+               **options):
+        if health:
+            self._check_health(heartbeat_file)
+            return
         settings = Settings(reload_every=reload_every, poll_interval=poll_interval, lost_after=lost_after,
                             backoff_max=backoff_max, stream=not no_stream)
-        asyncio.run(self._run(Collector(DatabaseSink(), machines_to_collect, settings)))
+        asyncio.run(self._run(Collector(DatabaseSink(), machines_to_collect, settings), heartbeat_file))
         self.stdout.write("Collector stopped.")
 
-    async def _run(self, collector: Collector) -> None:
+    def _check_health(self, heartbeat_file: Path) -> None:
+        try:
+            age = time.time() - heartbeat_file.stat().st_mtime
+        except FileNotFoundError:
+            raise CommandError(f"No collector runs: {heartbeat_file} does not exist.") from None
+        if age > HEARTBEAT_STALE_SECONDS:
+            raise CommandError(f"The collector is stuck or gone: its heartbeat is {age:.0f} s old.")
+        self.stdout.write(f"The collector runs: its heartbeat is {age:.0f} s old.")
+
+    async def _run(self, collector: Collector, heartbeat_file: Path) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         logger.info("Collector started")
-        await collector.run(stop)
+        heartbeat = asyncio.create_task(_heartbeat(heartbeat_file, stop))
+        try:
+            await collector.run(stop)
+        finally:
+            stop.set()
+            await heartbeat
+
+
+async def _heartbeat(path: Path, stop: asyncio.Event) -> None:
+    """Touch the file as long as the collector's event loop turns; remove it when the collector stops."""
+    try:
+        while not stop.is_set():
+            path.touch()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=HEARTBEAT_SECONDS)
+    except OSError as exc:
+        logger.error("Cannot touch the heartbeat file %s (the health check will fail): %s", path, exc)
+    finally:
+        with suppress(OSError):
+            path.unlink()
