@@ -33,6 +33,12 @@ class BoardCurrentOperationSerializer(BoardOperationSerializer):
     scrap_quantity = serializers.IntegerField()
 
 
+class BoardSignalSerializer(serializers.Serializer):
+    connected = serializers.BooleanField()
+    error = serializers.CharField(help_text="Why the signals are lost, when they are.")
+    lost_at = serializers.DateTimeField(allow_null=True, help_text="Since when the signals are lost.")
+
+
 class BoardTileSerializer(serializers.Serializer):
     machine = BoardMachineSerializer()
     state = serializers.CharField()
@@ -46,6 +52,8 @@ class BoardTileSerializer(serializers.Serializer):
     first_article_waiting = serializers.BooleanField()
     next_operation = BoardOperationSerializer(allow_null=True, help_text="First ready operation of the dispatch list.")
     next_late = serializers.BooleanField()
+    signal = BoardSignalSerializer(allow_null=True, help_text="The machine's own signals (MTConnect or an edge "
+                                   "device): live or lost; null where none is set up.")
 
 
 class BoardCountsSerializer(serializers.Serializer):

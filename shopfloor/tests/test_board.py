@@ -244,7 +244,8 @@ def test_every_kind_of_change_moves_the_version(floor, operator, planner, shop_a
     assert board_version(today=today) != before
 
 
-def test_a_monitored_machine_shows_live_then_since_when_and_why_its_signals_are_lost(client, floor, operator):
+def test_a_monitored_machine_shows_live_then_since_when_and_why_its_signals_are_lost(api_as, client, floor,
+                                                                                     operator):
     from machines.connectivity.observations import Kind, Observation
     from machines.connectivity.services import connection_ingest, connection_lost
     from machines.models import Machine, MachineStateEvent
@@ -280,6 +281,11 @@ def test_a_monitored_machine_shows_live_then_since_when_and_why_its_signals_are_
     lost = tile(board(client), shop.vf2)
     assert "⚡" not in lost and "Signal lost 3 min ago" in text(lost)
     assert 'title="agent unreachable: refused"' in lost and "Machine alarm" in text(lost)
+    tiles = api_as(operator).get("/api/v1/board/").json()["machines"]
+    signals = {tile["machine"]["code"]: tile["signal"] for tile in tiles}
+    assert (signals["VF2"]["connected"], signals["VF2"]["error"]) == (False, "agent unreachable: refused")
+    assert dt.datetime.fromisoformat(signals["VF2"]["lost_at"]) == now - dt.timedelta(minutes=3)
+    assert signals["LB3000"] == {"connected": False, "error": "", "lost_at": None} and signals["VF4"] is None
 
 
 def _queries(client, **headers) -> int:
