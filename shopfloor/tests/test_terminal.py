@@ -10,10 +10,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.services import record_update
-from jobs.choices import OperationStatus
-from jobs.models import Customer, SalesOrder, SalesOrderLine
+from jobs.choices import OperationStatus, ScheduleRunStatus
+from jobs.models import Customer, SalesOrder, SalesOrderLine, ScheduleEntry, ScheduleRun
 from jobs.selectors import operation_quantities
+from jobs.services.operations import (
+    operation_first_piece,
+    operation_hold,
+    operation_production_gate_set,
+    operation_report,
+    operation_start_setup,
+)
+from jobs.services.release import job_release
+from jobs.services.schedule import schedule_run_publish
 from jobs.traveler import operation_scan_code
+from machines.choices import MachineState, StateSource
+from machines.services.states import machine_state_change
+from tests.factories import JobFactory, MachineFactory
 
 HX = {"HX-Request": "true"}
 
@@ -75,8 +87,6 @@ def dispatch_items(html: str) -> list[str]:
 
 @pytest.mark.django_db
 def test_the_dispatch_list_is_drawn_once_and_follows_every_change_of_order(at_lathe, floor, planner):
-    from jobs.services.release import job_release
-    from tests.factories import JobFactory
 
     lathe, job = floor.shop.lathe, floor.shop.job
     for action in ("start_setup", "first_piece"):
@@ -181,8 +191,6 @@ def test_an_operator_is_not_offered_the_in_process_check(at_lathe, floor):
 @pytest.mark.django_db
 def test_the_terminal_page_issues_a_bounded_number_of_queries(at_lathe, floor, planner,
                                                               django_assert_max_num_queries):
-    from jobs.services.release import job_release
-    from tests.factories import JobFactory
 
     for _ in range(15):
         job_release(job_id=JobFactory(part_revision=floor.shop.revision).pk, user=planner)
@@ -208,9 +216,6 @@ def _terminal_queries(client, machine, operation) -> tuple[int, int]:
 @pytest.mark.django_db
 def test_the_terminal_page_and_a_report_issue_the_same_queries_with_twice_the_machines_and_operations(
         at_lathe, floor, planner, operator):
-    from jobs.services.operations import operation_first_piece, operation_report, operation_start_setup
-    from jobs.services.release import job_release
-    from tests.factories import JobFactory, MachineFactory
 
     def grow(machines: int) -> None:
         """More lathes, each running a job of its own with reports, and as many jobs more waiting to turn."""
@@ -318,7 +323,6 @@ def test_a_report_from_another_terminal_shows_at_the_next_poll(client, at_lathe,
 
 @pytest.mark.django_db
 def test_a_hold_and_an_opened_production_gate_show_at_the_next_poll(at_lathe, client, floor, inspector):
-    from jobs.services.operations import operation_hold, operation_production_gate_set
 
     lathe, vf4 = floor.shop.lathe, floor.shop.vf4
     for action in ("start_setup", "first_piece"):
@@ -343,11 +347,6 @@ def test_a_hold_and_an_opened_production_gate_show_at_the_next_poll(at_lathe, cl
 
 @pytest.mark.django_db
 def test_a_published_schedule_redraws_the_dispatch_list_alone(at_lathe, floor, planner):
-    from jobs.choices import ScheduleRunStatus
-    from jobs.models import ScheduleEntry, ScheduleRun
-    from jobs.services.release import job_release
-    from jobs.services.schedule import schedule_run_publish
-    from tests.factories import JobFactory
 
     job = floor.shop.job
     later = JobFactory(part_revision=floor.shop.revision, due_date=job.due_date + dt.timedelta(days=9))
@@ -373,8 +372,6 @@ def test_a_published_schedule_redraws_the_dispatch_list_alone(at_lathe, floor, p
 
 @pytest.mark.django_db
 def test_a_machine_state_event_from_the_machine_redraws_the_panel_and_the_tab(at_lathe, floor, running):
-    from machines.choices import MachineState, StateSource
-    from machines.services import machine_state_change
 
     screen = Screen(at_lathe, floor.shop.lathe)
     screen.open()
@@ -405,10 +402,6 @@ def test_a_terminal_with_nothing_open_shows_the_operation_another_terminal_start
 
 @pytest.mark.django_db
 def test_a_changed_poll_costs_no_more_than_the_page(at_lathe, client, floor, planner, running, make_user):
-    from jobs.services.release import job_release
-    from machines.choices import MachineState, StateSource
-    from machines.services import machine_state_change
-    from tests.factories import JobFactory
 
     for _ in range(15):
         job_release(job_id=JobFactory(part_revision=floor.shop.revision).pk, user=planner)
