@@ -5,15 +5,18 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import BigIntegerField, Func, OuterRef, Prefetch, QuerySet, Subquery, TextField, Value
+from django.db.models.fields.json import KT, KeyTextTransform
+from django.db.models.functions import MD5, Cast, Coalesce, Concat, Ord, Substr
 
 from core.cache import cache_get, cache_set
 from core.db import fingerprint, latest, scalars
 from jobs.choices import OperationStatus
 from jobs.models import Job, JobOperation, LabourEntry, ProductionEntry, ScheduleRun
+from jobs.programs import program_mismatch
 from jobs.selectors import dispatch_version, jobs_late, next_operation_by_machine, with_quantities
 from machines.choices import MachineState
-from machines.models import Machine, MachineStateEvent, WorkCenter
+from machines.models import Machine, MachineConnection, MachineStateEvent, WorkCenter
 from machines.selectors import machine_list
 
 # The header's machine counts. Down and planned down are shown apart; off shift and unknown (or a machine that has
@@ -36,7 +39,9 @@ def board_version(*, today: dt.date) -> str:
     """A fingerprint of everything the board shows, read in one query, so that a poll which finds nothing changed
     costs next to nothing. An operation action that changes its operation saves it (updated_at); state changes,
     labour and production (a report) append rows (pk); jobs, machines and work centers carry updated_at;
-    publishing a schedule changes the next jobs. Today's date is part of it so that "late" turns over at midnight."""
+    publishing a schedule changes the next jobs; the programs the machines report, as a checksum (a tile warns when its
+    machine runs another program than its operation's). Today's date is part of it so that "late" turns over at
+    midnight."""
     values = scalars(
         latest(MachineStateEvent.objects.all(), "pk"),
         latest(LabourEntry.objects.all(), "pk"),
@@ -46,8 +51,22 @@ def board_version(*, today: dt.date) -> str:
         latest(Machine.objects.all(), "updated_at"),
         latest(WorkCenter.objects.all(), "updated_at"),
         latest(ScheduleRun.objects.filter(published=True), "pk"),
+        _programs_checksum(),
     )
     return fingerprint(*values, today.isoformat())
+
+
+def _programs_checksum() -> QuerySet:
+    """A number that changes when any machine's reported program does, in SQL that PostgreSQL and SQLite share: the
+    sum over machines of the first six hex digits of MD5(machine:program), read as character codes. A sum needs no
+    order (the rows of connections move on every observation); a collision would only delay a warning to the
+    board's next change."""
+    text = TextField()
+    program = Coalesce(KT("signals__program"), Value("", output_field=text))
+    digest = MD5(Concat(Cast("machine_id", text), Value(":", output_field=text), program, output_field=text))
+    code = sum(Cast(Ord(Substr(digest, place + 1, 1)), BigIntegerField()) * 128**place for place in range(6))
+    # SUM as a plain function, not an aggregate: no GROUP BY, one row over every connection.
+    return MachineConnection.objects.order_by().values(total=Func(code, function="SUM", output_field=BigIntegerField()))
 
 
 def _duration_text(seconds: int) -> str:
@@ -72,6 +91,8 @@ class BoardTile:
     next_operation: JobOperation | None
     today: dt.date
     now: dt.datetime
+    state_note: str = ""  # what the machine's signals say of its state ("Feed hold", an alarm's text)
+    control_program: str = ""  # the program its control reports running
 
     @property
     def state_label(self) -> str:
@@ -98,6 +119,18 @@ class BoardTile:
         return self.operation is not None and self.operation.status == OperationStatus.FIRST_ARTICLE
 
     @property
+    def stop_note(self) -> str:
+        """Why the machine says it stopped: its stops and alarms wait for a reason, and this is the first clue."""
+        return self.state_note if self.state in MachineState.stops() else ""
+
+    @property
+    def program_warning(self) -> str:
+        operation = self.operation
+        if operation is None or operation.nc_program is None:
+            return ""
+        return program_mismatch(running=self.control_program, expected=operation.nc_program.program_number)
+
+    @property
     def fingerprint(self) -> tuple:
         """Everything board_tile.html shows, so that a tile is drawn again only when it changes (views/board.py
         keeps drawn tiles by this). Keep it in step with the template."""
@@ -112,6 +145,7 @@ class BoardTile:
             ),
             None if following is None else (following.pk, following.job.number,
                                             following.job.part_revision.part.number),
+            self.stop_note, self.program_warning,
         )
 
     @property
@@ -160,17 +194,21 @@ class Board:
 
 
 def board_machines() -> QuerySet[Machine]:
-    """Active machines with their current state and, when down, its reason."""
+    """Active machines with their current state and, when down, its reason; what their signals say of the state
+    (its note), and the program their control reports."""
     open_event = MachineStateEvent.objects.filter(machine=OuterRef("pk"), ended_at__isnull=True)
-    return machine_list().filter(active=True).annotate(state_reason=Subquery(open_event.values("reason__label")[:1]))
+    return machine_list().filter(active=True).annotate(
+        state_reason=Subquery(open_event.values("reason__label")[:1]),
+        state_note=Subquery(open_event.values("note")[:1]),
+        control_program=KeyTextTransform("program", "connection__signals"))
 
 
 def board_operations() -> list[JobOperation]:
-    """Operations on a machine now, with their job and part, their quantities (one query for all) and their
+    """Operations on a machine now, with their job, part and NC program, their quantities (one query for all) and their
     open labour entries (prefetched)."""
     open_labour = LabourEntry.objects.filter(ended_at__isnull=True).select_related("operator").order_by("started_at")
     return with_quantities(list(
-        JobOperation.objects.select_related("job__part_revision__part")
+        JobOperation.objects.select_related("job__part_revision__part", "nc_program")
         .filter(status__in=OperationStatus.active(), machine__isnull=False)
         .order_by("job__due_date", "job_id", "operation_number")
         .prefetch_related(Prefetch("labour_entries", queryset=open_labour, to_attr="open_labour"))
@@ -215,6 +253,8 @@ def machine_board(*, today: dt.date, now: dt.datetime, version: str | None = Non
                 machine=machine, state=machine.current_state or MachineState.UNKNOWN,
                 state_since=machine.state_since, state_reason=machine.state_reason or "", operation=operation,
                 operators=operators, next_operation=next_operations.get(machine.pk), today=today, now=now,
+                state_note=machine.state_note or "",  # type: ignore[attr-defined]
+                control_program=machine.control_program or "",  # type: ignore[attr-defined]
             ))
         groups.append(BoardGroup(work_center=tiles[0].machine.work_center, tiles=tiles))
     state_counts = dict.fromkeys(MachineState.values, 0)
