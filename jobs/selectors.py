@@ -19,7 +19,9 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from core.db import fingerprint, latest, scalars
 from jobs.choices import Activity, FirstArticleRequirement, JobStatus, OperationStatus
@@ -28,6 +30,7 @@ from jobs.models import (
     JobOperation,
     JobOperationMachine,
     LabourEntry,
+    OperationEvent,
     PartRevision,
     ProductionEntry,
     Routing,
@@ -36,7 +39,9 @@ from jobs.models import (
     ScheduleEntry,
     ScheduleRun,
 )
-from machines.models import Machine, MachineStateEvent
+from jobs.programs import program_mismatch
+from machines.connectivity.selectors import part_count_value, stops_unexplained
+from machines.models import Machine, MachineConnection, MachineStateEvent
 
 
 def job_list() -> QuerySet[Job]:
@@ -216,15 +221,44 @@ def operation_stamp(operations: QuerySet[JobOperation]) -> Stamp | None:
     return operations.values_list("pk", "updated_at", "job__updated_at").first()
 
 
+# How far back a terminal asks for the reasons of its machine's stops: the operator of this shift, or the one
+# who just took over from them, can still say why; older ones are the supervisor's (the admin, the API).
+STOPS_ASKED_FOR = dt.timedelta(hours=12)
+# An operation's production report (jobs.actions): an automatic good count is one, recorded with the counter.
+REPORT_ACTION = "report"
+
+
+def terminal_stops(*, machine_id: int, now: dt.datetime) -> QuerySet[MachineStateEvent]:
+    """The stops the machine's terminal asks the reason of, oldest first."""
+    return stops_unexplained(machine_id=machine_id, now=now, since=now - STOPS_ASKED_FOR)
+
+
+def machine_count_recorded(operation_id, *, starts_only: bool = False) -> QuerySet[OperationEvent]:
+    """The operation's events that recorded its machine's part counter (`machine_count` in their details), newest
+    first: each action that starts a run on a monitored machine, and (unless `starts_only`) each automatic good
+    count (the counter it counted up to). `operation_id` may be an expression (a subquery)."""
+    events = OperationEvent.objects.filter(operation_id=operation_id, details__has_key="machine_count")
+    if starts_only:
+        events = events.exclude(action=REPORT_ACTION)
+    return events.order_by("-at", "-pk")
+
+
 @dataclass(frozen=True)
 class TerminalVersion:
     """What a machine's terminal shows, as the version of each part it redraws on its own, with the stamp of the
-    operation on its panel (None: no operation)."""
+    operation on its panel (None: no operation), the time they were read at, and what the panel shows of the
+    machine's own signals, read with them."""
 
     operation: Stamp | None
     panel: str
     dispatch: str
     station: str
+    at: dt.datetime
+    stops_waiting: bool = False  # some of the machine's stops wait for a reason (terminal_stops)
+    program: str = ""  # the program the machine's control reports
+    counter: int | None = None  # its part counter
+    run_start_count: int | None = None  # the counter as the run of the panel's operation started on the machine
+    run_reported: int = 0  # pieces reported of that operation since then (good, scrap and rework)
 
 
 def terminal_version(*, machine_id: int, operation_id: int | None,
@@ -233,9 +267,12 @@ def terminal_version(*, machine_id: int, operation_id: int | None,
     that a poll which finds nothing changed costs no more. The panel shows operation `operation_id`, or else the
     one active on the machine (there is one at most); it changes with the operation's row and its job's (every
     action saves them), its newest production entry (a report from any terminal adds one; an operation's reports
-    take its lock, so its newest id moves with each) and the machine's open state event (every state change opens
-    one, whatever its source: a terminal, the API or the machine's signals). The dispatch list changes with
-    `dispatch_version`, the station's tabs with the open state event of each of its machines."""
+    take its lock, so its newest id moves with each), the machine's open state event (every state change opens
+    one, whatever its source: a terminal, the API or the machine's signals), the stops waiting for a reason (one
+    explained, or the open one past the machine's threshold, which no event marks) and the program and part
+    counter the machine reports. The dispatch list changes with `dispatch_version`, the station's tabs with the
+    open state event of each of its machines."""
+    now = timezone.now()
     if operation_id is not None:
         operations = JobOperation.objects.filter(pk=operation_id)
     else:
@@ -246,23 +283,84 @@ def terminal_version(*, machine_id: int, operation_id: int | None,
 
     newest_report = (ProductionEntry.objects.filter(operation_id=shown("pk")).order_by().values("operation_id")
                      .annotate(newest=Max("pk")).values("newest"))
+    stops = (terminal_stops(machine_id=machine_id, now=now).order_by().values("machine_id")
+             .annotate(ids=Sum("pk")).values("ids"))
+    connection = MachineConnection.objects.filter(machine_id=machine_id)
+    run_start = machine_count_recorded(Subquery(shown("pk")), starts_only=True)
+    reported_since = (ProductionEntry.objects.filter(operation_id=shown("pk"),
+                                                     recorded_at__gte=Subquery(run_start.values("at")[:1]))
+                      .order_by().values("operation_id")
+                      .annotate(pieces=Sum(F("quantity_good") + F("quantity_scrap") + F("quantity_rework")))
+                      .values("pieces"))
     machines = list(dict.fromkeys([machine_id, *station_ids]))
     dispatch = dispatch_stamps()
-    active, pk, updated_at, job_updated_at, report, *values = scalars(
-        Machine.objects.filter(pk=machine_id, active=True).order_by().values("pk"),
-        shown("pk"), shown("updated_at"), shown("job__updated_at"), newest_report, *dispatch,
-        *(MachineStateEvent.objects.filter(machine_id=machine, ended_at__isnull=True).order_by().values("pk")
-          for machine in machines),
-    )
+    active, pk, updated_at, job_updated_at, report, waiting, program, counter, start_count, reported, *values = (
+        scalars(
+            Machine.objects.filter(pk=machine_id, active=True).order_by().values("pk"),
+            shown("pk"), shown("updated_at"), shown("job__updated_at"), newest_report, stops,
+            connection.values(program=KT("signals__program")), connection.values(counter=KT("signals__part_count")),
+            run_start.values(count=KT("details__machine_count"))[:1], reported_since,
+            *dispatch,
+            *(MachineStateEvent.objects.filter(machine_id=machine, ended_at__isnull=True).order_by().values("pk")
+              for machine in machines),
+        ))
     if active is None:
         return None
     open_events = dict(zip(machines, values[len(dispatch):], strict=True))
     stamp = (pk, updated_at, job_updated_at) if pk is not None else None
     return TerminalVersion(
         operation=stamp,
-        panel=fingerprint(stamp, report, open_events[machine_id]),
+        panel=fingerprint(stamp, report, open_events[machine_id], waiting, program, counter),
         dispatch=fingerprint(*values[:len(dispatch)]),
         station=fingerprint(*(open_events[machine] for machine in station_ids)),
+        at=now, stops_waiting=waiting is not None, program=program or "", counter=part_count_value(counter),
+        run_start_count=part_count_value(start_count), run_reported=reported or 0,
+    )
+
+
+@dataclass(frozen=True)
+class MachineReading:
+    """The program and part counter a monitored machine reports, beside the operation on it: the run's count is the
+    counter now less the one recorded as the run started (machine_count_recorded)."""
+
+    program: str  # the control's program as it reports it; "" when it reports none
+    expected_program: str  # the operation's NC program number; "" when it names none
+    counter: int | None  # the part counter now
+    start_count: int | None  # the counter as the run started on the machine; None: not started there while monitored
+    reported: int  # pieces reported since the run started (good, scrap and rework)
+    counts_good: bool  # the counter counts good parts only: jobs.services.counts reports them by itself
+
+    @property
+    def program_warning(self) -> str:
+        return program_mismatch(running=self.program, expected=self.expected_program)
+
+    @property
+    def counter_reset(self) -> bool:
+        """The counter went back during the run (reset on the control): it counts from there."""
+        return self.counter is not None and self.start_count is not None and self.counter < self.start_count
+
+    @property
+    def counted(self) -> int | None:
+        """What the machine counted since the run started (since its counter was reset, if it was)."""
+        if self.counter is None or self.start_count is None:
+            return None
+        return self.counter if self.counter_reset else self.counter - self.start_count
+
+    @property
+    def unreported(self) -> int:
+        """Counted and not yet reported by anyone: the terminal's suggestion."""
+        return max((self.counted or 0) - self.reported, 0)
+
+
+def machine_reading(operation: JobOperation, machine: Machine, live: TerminalVersion) -> MachineReading | None:
+    """What `machine` reports beside `operation` (with its nc_program), as terminal_version read it; None when nothing
+    reports for the machine (no MTConnect agent, no edge device) or the operation is not on it."""
+    if operation.machine_id != machine.pk or not (machine.mtconnect_agent_url or machine.signal_device_id):
+        return None
+    return MachineReading(
+        program=live.program, expected_program=operation.nc_program.program_number if operation.nc_program else "",
+        counter=live.counter, start_count=live.run_start_count, reported=live.run_reported,
+        counts_good=machine.part_counter_counts_good,
     )
 
 

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from jobs.services.counts import operations_counted_report
 from jobs.services.schedule_execution import schedule_run_execute, schedule_runs_fail_stale
 
 
@@ -12,3 +13,8 @@ def schedule_run_execute_task(run_id: int) -> str:
 @shared_task
 def schedule_runs_fail_stale_task() -> int:
     return schedule_runs_fail_stale()
+
+
+@shared_task
+def operations_counted_report_task() -> int:
+    return operations_counted_report()

@@ -5,12 +5,26 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import (
+    BigIntegerField,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.fields.json import KT, KeyTextTransform
+from django.db.models.functions import MD5, Cast, Coalesce, Concat, Ord, Substr
 
 from core.cache import cache_get, cache_set
 from core.db import fingerprint, latest, scalars
 from jobs.choices import OperationStatus
 from jobs.models import Job, JobOperation, LabourEntry, ProductionEntry, ScheduleRun
+from jobs.programs import program_mismatch
 from jobs.selectors import dispatch_version, jobs_late, next_operation_by_machine, with_quantities
 from machines.choices import MachineState
 from machines.models import Machine, MachineConnection, MachineStateEvent, WorkCenter
@@ -38,7 +52,8 @@ def board_version(*, today: dt.date) -> str:
     labour and production (a report) append rows (pk); jobs, machines and work centers carry updated_at;
     publishing a schedule changes the next jobs; a machine's connection coming or going changes the sum of the
     connected machines' ids or the time of the latest connection error (not every observation, which saves the
-    connection too). Today's date is part of it so that "late" turns over at midnight."""
+    connection too); the programs the machines report, as a checksum (a tile warns when its machine runs another
+    program than its operation's). Today's date is part of it so that "late" turns over at midnight."""
     values = scalars(
         latest(MachineStateEvent.objects.all(), "pk"),
         latest(LabourEntry.objects.all(), "pk"),
@@ -51,8 +66,22 @@ def board_version(*, today: dt.date) -> str:
         MachineConnection.objects.filter(connected=True).values("connected").annotate(ids=Sum("machine_id"))
         .values("ids"),
         latest(MachineConnection.objects.filter(last_error_at__isnull=False), "last_error_at"),
+        _programs_checksum(),
     )
     return fingerprint(*values, today.isoformat())
+
+
+def _programs_checksum() -> QuerySet:
+    """A number that changes when any machine's reported program does, in SQL that PostgreSQL and SQLite share: the
+    sum over machines of the first six hex digits of MD5(machine:program), read as character codes. A sum needs no
+    order (the rows of connections move on every observation); a collision would only delay a warning to the
+    board's next change."""
+    text = TextField()
+    program = Coalesce(KT("signals__program"), Value("", output_field=text))
+    digest = MD5(Concat(Cast("machine_id", text), Value(":", output_field=text), program, output_field=text))
+    code = sum(Cast(Ord(Substr(digest, place + 1, 1)), BigIntegerField()) * 128**place for place in range(6))
+    # SUM as a plain function, not an aggregate: no GROUP BY, one row over every connection.
+    return MachineConnection.objects.order_by().values(total=Func(code, function="SUM", output_field=BigIntegerField()))
 
 
 def _duration_text(seconds: int) -> str:
@@ -87,6 +116,8 @@ class BoardTile:
     today: dt.date
     now: dt.datetime
     signal: SignalStatus | None = None  # None: the machine has no agent or edge device
+    state_note: str = ""  # what the machine's signals say of its state ("Feed hold", an alarm's text)
+    control_program: str = ""  # the program its control reports running
 
     @property
     def state_label(self) -> str:
@@ -118,6 +149,18 @@ class BoardTile:
         return "" if not lost_at else _duration_text(max(0, int((self.now - lost_at).total_seconds())))
 
     @property
+    def stop_note(self) -> str:
+        """Why the machine says it stopped: its stops and alarms wait for a reason, and this is the first clue."""
+        return self.state_note if self.state in MachineState.stops() else ""
+
+    @property
+    def program_warning(self) -> str:
+        operation = self.operation
+        if operation is None or operation.nc_program is None:
+            return ""
+        return program_mismatch(running=self.control_program, expected=operation.nc_program.program_number)
+
+    @property
     def fingerprint(self) -> tuple:
         """Everything board_tile.html shows, so that a tile is drawn again only when it changes (views/board.py
         keeps drawn tiles by this). Keep it in step with the template."""
@@ -132,7 +175,7 @@ class BoardTile:
             ),
             None if following is None else (following.pk, following.job.number,
                                             following.job.part_revision.part.number),
-            self.signal, self.signal_lost_for,
+            self.signal, self.signal_lost_for, self.stop_note, self.program_warning,
         )
 
     @property
@@ -181,11 +224,15 @@ class Board:
 
 
 def board_machines() -> QuerySet[Machine]:
-    """Active machines with their current state and, when down, its reason; and their connection's status."""
+    """Active machines with their current state and, when down, its reason; what their signals say of the state
+    (its note), the program their control reports, and their connection's status."""
     open_event = MachineStateEvent.objects.filter(machine=OuterRef("pk"), ended_at__isnull=True)
     return machine_list().filter(active=True).annotate(
-        state_reason=Subquery(open_event.values("reason__label")[:1]), signal_connected=F("connection__connected"),
-        signal_error=F("connection__last_error"), signal_error_at=F("connection__last_error_at"))
+        state_reason=Subquery(open_event.values("reason__label")[:1]),
+        state_note=Subquery(open_event.values("note")[:1]),
+        control_program=KeyTextTransform("program", "connection__signals"),
+        signal_connected=F("connection__connected"), signal_error=F("connection__last_error"),
+        signal_error_at=F("connection__last_error_at"))
 
 
 def _signal_status(machine: Machine) -> SignalStatus | None:
@@ -199,11 +246,11 @@ def _signal_status(machine: Machine) -> SignalStatus | None:
 
 
 def board_operations() -> list[JobOperation]:
-    """Operations on a machine now, with their job and part, their quantities (one query for all) and their
+    """Operations on a machine now, with their job, part and NC program, their quantities (one query for all) and their
     open labour entries (prefetched)."""
     open_labour = LabourEntry.objects.filter(ended_at__isnull=True).select_related("operator").order_by("started_at")
     return with_quantities(list(
-        JobOperation.objects.select_related("job__part_revision__part")
+        JobOperation.objects.select_related("job__part_revision__part", "nc_program")
         .filter(status__in=OperationStatus.active(), machine__isnull=False)
         .order_by("job__due_date", "job_id", "operation_number")
         .prefetch_related(Prefetch("labour_entries", queryset=open_labour, to_attr="open_labour"))
@@ -249,6 +296,8 @@ def machine_board(*, today: dt.date, now: dt.datetime, version: str | None = Non
                 state_since=machine.state_since, state_reason=machine.state_reason or "", operation=operation,
                 operators=operators, next_operation=next_operations.get(machine.pk), today=today, now=now,
                 signal=_signal_status(machine),
+                state_note=machine.state_note or "",  # type: ignore[attr-defined]
+                control_program=machine.control_program or "",  # type: ignore[attr-defined]
             ))
         groups.append(BoardGroup(work_center=tiles[0].machine.work_center, tiles=tiles))
     state_counts = dict.fromkeys(MachineState.values, 0)

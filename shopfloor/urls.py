@@ -10,6 +10,8 @@ urlpatterns = [
     path("terminal/<int:machine_id>/scan/", terminal.terminal_scan, name="terminal-scan"),
     path("terminal/<int:machine_id>/operations/<int:operation_id>/<slug:action>/", terminal.terminal_action,
          name="terminal-action"),
+    path("terminal/<int:machine_id>/stops/<int:event_id>/explain/", terminal.terminal_stop_explain,
+         name="terminal-stop-explain"),
     path("jobs/<int:job_id>/traveler.pdf", travelers.job_traveler, name="job-traveler"),
     # Quality (inspection): the first-article queue, reports, gauges, nonconformances.
     path("quality/", quality.quality_queue, name="quality-queue"),

@@ -164,6 +164,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks are declared here, in one place; beat reads them from this setting.
 CELERY_BEAT_SCHEDULE: dict = {
     "jobs-schedule-runs-stale": {"task": "jobs.tasks.schedule_runs_fail_stale_task", "schedule": 15.0},
+    # Good parts the machines count by themselves (Machine.part_counter_counts_good) reach the floor within 15 s.
+    "jobs-operations-counted": {"task": "jobs.tasks.operations_counted_report_task", "schedule": 15.0},
     "inspection-gauge-statuses": {"task": "inspection.tasks.gauge_statuses_refresh_daily", "schedule": 86400.0},
 }
 

@@ -25,6 +25,7 @@ from jobs.selectors import operation_quantities
 from jobs.services.first_articles import first_article_apply
 from jobs.services.release import job_follow_operations
 from machines.choices import MachineState, StateSource
+from machines.connectivity.selectors import machine_part_count
 from machines.models import DowntimeReason, Machine
 from machines.services.setup import fixture_mount, machine_setup_record
 from machines.services.states import machine_state_change
@@ -146,6 +147,13 @@ def _vacate(context: ActionContext, machine_state: str = MachineState.IDLE,
                          at=context.at, source=context.source)
 
 
+def _run_started(context: ActionContext) -> dict:
+    """The machine's part counter as a run starts on it, where it reports one: the run's count starts from it
+    (jobs.selectors.MachineReading), and so do automatic good counts (jobs.services.counts)."""
+    count = machine_part_count(machine_id=context.machine.pk) if context.machine else None
+    return {} if count is None else {"machine_count": count}
+
+
 def _finish(context: ActionContext) -> None:
     if context.machine is not None:
         _vacate(context)
@@ -188,20 +196,22 @@ def operation_first_piece(context: ActionContext) -> dict:
         operation.status = OperationStatus.FIRST_ARTICLE  # waits here for the inspector's approval
         return {"first_article": operation.first_article}
     _occupy(context, OperationStatus.RUNNING, context.user)
-    return {}
+    return _run_started(context)
 
 
 @OperationService
 def operation_start_run(context: ActionContext) -> dict:
     _occupy(context, OperationStatus.RUNNING, context.user)
-    return {}
+    return _run_started(context)
 
 
 @OperationService
 def operation_report(context: ActionContext, *, good: int = 0, scrap: int = 0, rework: int = 0,
-                     scrap_reason: ScrapReason | None = None, confirm_overrun: bool = False) -> dict:
+                     scrap_reason: ScrapReason | None = None, confirm_overrun: bool = False,
+                     machine_count: int | None = None) -> dict:
     """Good, scrap and rework pieces since the last report; the operation is done when good and scrap
-    reach the job's quantity."""
+    reach the job's quantity. `machine_count`: the machine's part counter this report counts up to (an automatic
+    good count, jobs.services.counts), recorded with it."""
     operation = context.operation
     if min(good, scrap, rework) < 0:
         raise ApplicationError("Quantities cannot be negative.", field="good" if good < 0 else "scrap")
@@ -224,7 +234,8 @@ def operation_report(context: ActionContext, *, good: int = 0, scrap: int = 0, r
     if totals["good"] + good + totals["scrap"] + scrap >= quantity:
         _finish(context)
     return {"good": good, "scrap": scrap, "rework": rework,
-            "scrap_reason": scrap_reason.code if scrap_reason and scrap else ""}
+            "scrap_reason": scrap_reason.code if scrap_reason and scrap else "",
+            **({"machine_count": machine_count} if machine_count is not None else {})}
 
 
 @OperationService
@@ -287,7 +298,7 @@ def operation_release_hold(context: ActionContext) -> dict:
     else:
         operation.status = back
     operation.resume_status = ""
-    return {"back_to": back}
+    return {"back_to": back, **(_run_started(context) if back == OperationStatus.RUNNING else {})}
 
 
 @OperationService

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,15 +26,18 @@ from jobs.selectors import (
     Stamp,
     TerminalVersion,
     dispatch_list_brief,
+    machine_reading,
     operation_detail,
     operation_detail_list,
     operation_minutes_worked,
     operation_stamp,
+    terminal_stops,
     terminal_version,
     with_quantities,
 )
 from jobs.traveler import parse_scan_code
-from machines.models import DowntimeReason, Machine
+from machines.connectivity.services import stop_explain
+from machines.models import DowntimeReason, Machine, MachineStateEvent
 from machines.selectors import machine_list
 
 STATION = "terminal_station"  # session key: the machine ids this terminal serves
@@ -69,7 +73,8 @@ def terminal_context(request, machine: Machine, live: TerminalVersion, operation
     the station's tabs changed (an action changed its machine's state, a poll found them changed), so the panel's
     answer redraws them too (out of band)."""
     now = timezone.now()
-    context = {
+    context: dict[str, Any] = {
+        "stop": _stop_prompt(machine, live),
         "machine": machine,
         "live": live,
         "station": machine_list().filter(pk__in=_station_ids(request) or [machine.pk]),
@@ -85,9 +90,35 @@ def terminal_context(request, machine: Machine, live: TerminalVersion, operation
             "actions": [ActionButton.of(action) for action in actions_offered(operation, request.user)],
             "worked": operation_minutes_worked(operation, now=now),
             "remaining": max(operation.job.quantity - operation.good_quantity - operation.scrap_quantity, 0),
+            "reading": machine_reading(operation, machine, live),
             **_reasons(),
         }
     return context
+
+
+@dataclass(frozen=True)
+class StopPrompt:
+    """The oldest of the machine's stops that wait for the operator's reason, as the panel asks for it."""
+
+    stop: MachineStateEvent
+    seconds: float  # its length, so far while it goes on
+    waiting: int  # stops waiting, this one included
+    reasons: list[DowntimeReason]  # the unplanned ones: a machine that stops by itself is not planned down time
+
+    @property
+    def minutes(self) -> int:
+        return max(1, round(self.seconds / 60))
+
+
+def _stop_prompt(machine: Machine, live: TerminalVersion) -> StopPrompt | None:
+    """The stops the panel asks about are those its version counted (read at the same time, `live.at`)."""
+    stops = list(terminal_stops(machine_id=machine.pk, now=live.at)) if live.stops_waiting else []
+    if not stops:
+        return None
+    stop = stops[0]
+    return StopPrompt(stop=stop, seconds=((stop.ended_at or live.at) - stop.started_at).total_seconds(),
+                      waiting=len(stops),
+                      reasons=[reason for reason in _reasons()["downtime_reasons"] if not reason.planned])
 
 
 @dataclass(frozen=True)
@@ -266,3 +297,21 @@ def terminal_action(request, machine_id: int, operation_id: int, action: str):
                       terminal_context(request, machine, live, _operation(live.operation, machine),
                                        station_changed=station_changed))
     return trigger_client_event(response, "machine-changed")
+
+
+@require_POST
+def terminal_stop_explain(request, machine_id: int, event_id: int):
+    """The operator's reason for one of the machine's stops, one tap: it applies to the whole interval. Explaining
+    is idempotent by value (the same reason again changes nothing), so a double tap applies once."""
+    machine = get_object_or_404(Machine, pk=machine_id, active=True)
+    reason = request.POST.get("reason", "")
+    error = fields = None
+    try:
+        stop_explain(machine_id=machine.pk, event_id=event_id, reason_id=int(reason) if reason.isdigit() else 0,
+                     user=request.user)
+    except ApplicationError as exc:
+        error, fields = _refusal(exc)
+    opened = _opened(request)
+    live = _live(request, machine.pk, opened)
+    context = terminal_context(request, machine, live, _shown(live, machine, opened), error, fields)
+    return render(request, "shopfloor/partials/terminal_panel.html", context, status=error.status if error else 200)

@@ -11,7 +11,9 @@
     if (!key) return;
     const form = key.closest("form");
     const field = target && form.contains(target) ? target : form.querySelector("[data-pad]");
-    const value = field.value === "0" ? "" : field.value;
+    // "0", or the machine's count suggested and not yet changed, is replaced by the first key typed.
+    const suggested = field.hasAttribute("data-suggested") && field.value === field.defaultValue;
+    const value = field.value === "0" || suggested ? "" : field.value;
     const pressed = key.dataset.key;
     field.value = pressed === "clear" ? "0" : pressed === "back" ? value.slice(0, -1) || "0" : value + pressed;
   });
