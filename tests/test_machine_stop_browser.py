@@ -28,7 +28,6 @@ def desk(browser):
     context.close()
 
 
-@pytest.mark.xfail(strict=True, reason="needs the reports' stopped/alarm downtime")
 def test_the_machine_stops_its_terminal_asks_why_and_the_downtime_report_shows_the_reason(
         page: Page, desk: Page, live_server, operator, manager, floor, monkeypatch):
     lathe, turn = floor.shop.lathe, floor.turn
