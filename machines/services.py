@@ -43,7 +43,8 @@ def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datet
         connection.save(update_fields=["context_state", "context_reason", "updated_at"])
         log = StateLog(machine.pk, now=max(at, timezone.now()))
         log.change(at, connection_derive(connection), source=source, note=note)
-        return log.write()
+        log.write()
+        return log.open
     current = MachineStateEvent.objects.filter(machine=machine, ended_at__isnull=True).first()
     previous = current or MachineStateEvent.objects.filter(machine=machine).order_by("-started_at").first()
     if current is not None:
