@@ -312,7 +312,7 @@ class FakeAgent:
                 await writer.drain()
                 if span:
                     self.served(*span)
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):  # or shut down
             return
         finally:
             writer.close()
