@@ -108,19 +108,28 @@ class StateLog:
 
 
 def rows_update(objects: Sequence[Model], fields: Sequence[str]) -> None:
-    """Write these fields of each object to its row: one statement, executed for every row. What bulk_update does
-    without its CASE expressions, which cost Django about a millisecond of Python per row and field."""
+    """Write these fields of each object to its row, in one statement: what bulk_update does without its CASE
+    expressions, which cost Django about a millisecond of Python per row and field. On PostgreSQL an UPDATE from a
+    VALUES list (one round trip), elsewhere one statement executed for every row."""
     if not objects:
         return
     meta = type(objects[0])._meta
-    columns = [field for name in fields if isinstance(field := meta.get_field(name), Field)]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column or field.attname)} = %s" for field in columns)
     key = meta.pk
     assert isinstance(key, Field)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(key.column or key.attname)} = %s"  # noqa: S608
+    columns = [field for name in fields if isinstance(field := meta.get_field(name), Field)]
+    quote = connection.ops.quote_name
+    table, where = quote(meta.db_table), quote(key.column or key.attname)
+    rows = [[obj.pk, *(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns)]
+            for obj in objects]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [
-            [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns] + [obj.pk]
-            for obj in objects
-        ])
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"] * len(rows))
+            names = ", ".join(f"c{n}" for n in range(len(columns)))
+            assignments = ", ".join(f"{quote(field.column or field.attname)} = v.c{n}::{field.cast_db_type(connection)}"
+                                    for n, field in enumerate(columns))
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v(k, {names}) "  # noqa: S608
+                           f"WHERE {table}.{where} = v.k", [value for row in rows for value in row])
+        else:
+            assignments = ", ".join(f"{quote(field.column or field.attname)} = %s" for field in columns)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {where} = %s",  # noqa: S608
+                               [[*row[1:], row[0]] for row in rows])
