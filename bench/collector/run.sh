@@ -5,7 +5,10 @@
 #
 #   bash bench/collector/run.sh                    # every scenario below (about 10 minutes)
 #   bash bench/collector/run.sh throughput catchup # some of them: throughput catchup floor500 latency
-#   MEASURE=60 (seconds per ingestion window), CHANGES=60 (state changes timed by the latency scenario)
+#                                                  # (and floor500-10x50 floor500-50x10)
+#   MEASURE=60 (seconds per ingestion window), CHANGES=60 (state changes timed by the latency scenario),
+#   LATENCY_ARGS="--terminal-poll 3 ..." (options of bench/collector/latency.py)
+#   BENCH_SHELL="command" bash bench/collector/run.sh shell   # a command on a fresh database (profiling)
 #
 # Starts a throwaway PostgreSQL (durable, as in production) and Redis on free loopback ports, migrates one database
 # and copies it for each scenario, and stops everything it started on exit. Raw output: bench/collector/out/<time>/;
@@ -32,11 +35,13 @@ OUT=$(cd "$OUT" && pwd)
 PG_PORT=$(free_port)
 REDIS_PORT=$(free_port)
 WEB_PORT=$(free_port)
-# A run of free ports for the agents (each agent listens on its own).
+# A run of free ports for the agents (each agent listens on its own), below the ephemeral range that the
+# collector's own connections take their local ports from.
 AGENT_PORT=$("$PYTHON" - <<'EOF'
 import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 for _ in range(200):
-    base = random.randrange(20000, 60000)
+    base = random.randrange(10000, low - 64)
     sockets = []
     try:
         for port in range(base, base + 64):
@@ -135,15 +140,26 @@ for scenario in "${SCENARIOS[@]}"; do
     case $scenario in
         # 5,000 observations/s offered by 10 agents of 10 machines (50 per machine per second).
         throughput) ingest throughput --agents 10 --devices 10 --rate 5000 ;;
-        # What one collector applies at most: 10 agents holding 60,000 observations each, cursors at the first.
-        catchup) ingest catchup --agents 10 --devices 10 --rate 0 --backlog 60000 ;;
+        # What one collector applies at most: 20 agents holding 30,000 observations each, the machines' cursors at
+        # the first (a collector back after an outage). 20 agents: one streams at most 1,000 per 0.5 s.
+        catchup) ingest catchup --agents 20 --devices 5 --rate 0 --backlog 30000 ;;
         # 500 machines at one observation per second each, across 20 agents of 25.
         floor500) ingest floor500 --agents 20 --devices 25 --rate 500 ;;
+        # The same floor on fewer, larger agents and on more, smaller ones: the collector's cost is per document.
+        floor500-10x50) ingest floor500-10x50 --agents 10 --devices 50 --rate 500 ;;
+        floor500-50x10) ingest floor500-50x10 --agents 50 --devices 10 --rate 500 ;;
         latency) latency ;;
         shell) database shell; bash -c "$BENCH_SHELL" ;;
-        *) echo "Unknown scenario $scenario (throughput, catchup, floor500, latency)" >&2; exit 2 ;;
+        *) echo "Unknown scenario $scenario (see the head of this file)" >&2; exit 2 ;;
     esac
 done
 
 uptime | tee "$OUT/uptime-after.txt"
-echo "== Done; raw output in $OUT"
+"$PY" - "$OUT" <<EOF
+import json, subprocess, sys
+postgres = subprocess.run(["$PG_BIN/postgres", "--version"], capture_output=True, text=True).stdout.split()[2]
+json.dump({"command": """$COMMAND""".strip(), "date": "$(date -u +%FT%TZ)", "postgres": postgres},
+          open(f"{sys.argv[1]}/meta.json", "w"))
+EOF
+[ "${SCENARIOS[*]}" != shell ] && "$PY" -m bench.collector.report "$OUT" bench/collector/RESULTS.md
+echo "== Done; raw output in $OUT; the summary is in bench/collector/RESULTS.md"
