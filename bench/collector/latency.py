@@ -271,7 +271,8 @@ def main() -> None:
     parser.add_argument("--terminals", type=int, default=3, help="Terminals per timed machine.")
     parser.add_argument("--board-poll", type=float, default=0,
                         help="Seconds between a board's polls (default: as the page's hx-trigger says).")
-    parser.add_argument("--terminal-poll", type=float, default=5.0)
+    parser.add_argument("--terminal-poll", type=float, default=3.0,
+                        help="Seconds between a terminal page's fetches (the page has no poll of its own yet).")
     parser.add_argument("--settle", type=float, default=15.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--gunicorn-pid", type=int, action="append", default=[])

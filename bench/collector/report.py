@@ -1,4 +1,7 @@
-"""The collector benchmark's RESULTS.md from one run's output folder: `python -m bench.collector.report OUT RESULTS.md`."""
+"""The collector benchmark's RESULTS.md from one run's output folder:
+
+    python -m bench.collector.report OUT bench/collector/RESULTS.md
+"""
 
 import json
 import platform
@@ -14,9 +17,9 @@ def _load(value: list[float]) -> str:
 
 
 def ingest_rows(out: Path) -> list[str]:
-    rows = ["| scenario | agents × machines | offered obs/s | **applied obs/s** | state changes/s (events written/s) | "
-            "**collector CPU, % of one core** | PostgreSQL CPU % | fake agents CPU % | behind at the end (obs) | window s "
-            "| load average before → after |",
+    rows = ["| scenario | agents × machines | offered obs/s | **applied obs/s** | state changes/s (events written/s) "
+            "| **collector CPU, % of one core** | PostgreSQL CPU % | fake agents CPU % | behind at the end (obs) "
+            "| window s | load average before → after |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name in INGEST:
         path = out / f"{name}.json"
@@ -71,7 +74,9 @@ def latency_rows(out: Path) -> list[str]:
 def main() -> None:
     out, target = Path(sys.argv[1]), Path(sys.argv[2])
     meta = json.loads((out / "meta.json").read_text()) if (out / "meta.json").exists() else {}
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    with open("/proc/cpuinfo") as info:
+        cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
+    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
                            text=True).stdout.strip()
@@ -81,8 +86,8 @@ def main() -> None:
         "# Collector benchmark: results of the last run",
         "",
         f"`{meta.get('command', 'bash bench/collector/run.sh')}` on {meta.get('date', '?')}, commit {commit}"
-        f"{' + uncommitted changes' if dirty else ''}; {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} "
-        f"cores ({cpu}), Python {platform.python_version()}, PostgreSQL {meta.get('postgres', '?')} durable "
+        f"{' + uncommitted changes' if dirty else ''}; {cores} cores ({cpu}), Python {platform.python_version()}, "
+        f"PostgreSQL {meta.get('postgres', '?')} durable "
         "(fsync and synchronous commit on), the production settings. Method: [README.md](README.md).",
         "",
         f"- uptime before: `{uptime.get('before', '?')}`",

@@ -17,11 +17,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/common.sh
 
+SCENARIOS=("$@")
+[ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=(throughput catchup floor500 floor500-10x50 floor500-50x10 latency)
+COMMAND="${MEASURE:+MEASURE=$MEASURE }${LATENCY_ARGS:+LATENCY_ARGS=\"$LATENCY_ARGS\" }bash bench/collector/run.sh $*"
 MEASURE=${MEASURE:-60}
 CHANGES=${CHANGES:-60}
-SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=(throughput catchup floor500 latency)
-COMMAND="bash bench/collector/run.sh $*"
 
 ensure_packages "benchmark servers, driver build" postgresql redis-server libpq-dev gcc
 ensure_venv requirements.txt
