@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -35,13 +35,15 @@ class Sink(Protocol):
     def connection_cursor(self, *, machine_id: int) -> tuple[str, int] | None:
         """The stored (instanceId, next sequence) to resume from; None when the machine was never read."""
 
-    def connection_ingest(
-        self, *, machine_id: int, instance_id: str, observations: Sequence[Observation], next_sequence: int
-    ) -> int:
-        """The observations of the machine's device, in sequence order (from /current after a (re-)sync: the
-        values as they stand, each with the time it last changed). Skips any with this instance_id and a
-        sequence below the stored next sequence, stores next_sequence, returns how many it applied. The first
-        call after each (re)connection comes even with no observations: the machine is connected again."""
+    def connections_ingest(
+        self, *, instance_id: str, next_sequence: int, batches: Mapping[int, Sequence[Observation]]
+    ) -> dict[int, int]:
+        """One document's batches, by machine id: each the observations of the machine's device, in sequence order
+        (from /current after a (re-)sync: the values as they stand, each with the time it last changed). For each
+        machine, skips any with this instance_id and a sequence below its stored next sequence, stores
+        next_sequence, and returns how many it applied. A machine with no observations is in `batches` at the
+        first call after each (re)connection (the machine is connected again), and now and then to move its
+        cursor."""
 
     def connection_gap(
         self, *, machine_id: int, instance_id: str, since: dt.datetime, until: dt.datetime, next_sequence: int
@@ -75,6 +77,7 @@ class Settings:
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     reload_every: float = 30.0  # seconds between reads of the machines' configuration
+    cursor_every: float = 10.0  # seconds a machine with nothing new may leave its stored cursor behind (see _ingest)
     max_bytes: int = MAX_DOCUMENT_BYTES
 
 
@@ -97,6 +100,8 @@ class _Machine:
     next_sequence: int | None = None  # None until synced with the agent's current instance
     last_seen: dt.datetime | None = None
     heard: bool = False  # a batch went to the sink since the session (re)connected
+    stored: int | None = None  # the next sequence last handed to the sink, and when
+    stored_at: float = 0.0
 
 
 @dataclass
@@ -201,7 +206,7 @@ class AgentSession:
                 cursor = 0
             await self._gap(machine, until, cursor)
         machine.next_sequence = cursor
-        await self._ingest(machine, current)
+        await self._ingest([machine], current)
 
     # -- following -------------------------------------------------------------------------------------------
 
@@ -274,8 +279,7 @@ class AgentSession:
         if header.next_sequence is not None and header.next_sequence < start:
             # The agent went back without a new instanceId: /current says where it stands.
             raise _Resync()
-        for machine in self._known():
-            await self._ingest(machine, document)
+        await self._ingest(self._known(), document)
 
     async def _overrun(self, why: str) -> None:
         logger.warning("MTConnect agent %s buffer overrun (%s): re-syncing from /current", self.url, why)
@@ -290,21 +294,36 @@ class AgentSession:
 
     # -- handing over to the sink -----------------------------------------------------------------------------
 
-    async def _ingest(self, machine: _Machine, document: Streams) -> None:
-        assert machine.device is not None
+    async def _ingest(self, machines: list[_Machine], document: Streams) -> None:
+        """The machines' batches of the document, in one call to the sink."""
         next_sequence = document.header.next_sequence or 0
-        floor = machine.next_sequence or 0
-        observations = [o for o in document.of(machine.device) if (o.sequence or 0) >= floor]
-        # The first batch after a (re)connection goes even when empty: the machine is connected again.
-        if observations or not machine.heard or machine.next_sequence is None or next_sequence > floor:
-            await asyncio.to_thread(
-                self.sink.connection_ingest, machine_id=machine.config.machine_id, instance_id=self.instance_id,
-                observations=observations, next_sequence=next_sequence,
-            )
-        machine.next_sequence, machine.heard = max(next_sequence, floor), True
+        batches: dict[int, list[Observation]] = {}
+        positions: list[tuple[_Machine, int]] = []
+        for machine in machines:
+            assert machine.device is not None
+            floor = machine.next_sequence or 0
+            observations = [o for o in document.of(machine.device) if (o.sequence or 0) >= floor]
+            position = max(next_sequence, floor)
+            # The first batch after a (re)connection goes even when empty: the machine is connected again. A
+            # machine with nothing in the document needs only its stored cursor moved, which only a restarted
+            # collector reads (it then reads again what lay between, which holds nothing of the machine): that
+            # waits until the agent has nothing new or cursor_every passes, so that the quiet machines of a busy
+            # agent are not written at every document.
+            behind = machine.stored is None or machine.stored < position
+            quiet = next_sequence <= floor or time.monotonic() - machine.stored_at >= self.settings.cursor_every
+            if observations or not machine.heard or machine.next_sequence is None or (behind and quiet):
+                batches[machine.config.machine_id] = observations
+            positions.append((machine, position))
+        if batches:
+            await asyncio.to_thread(self.sink.connections_ingest, instance_id=self.instance_id,
+                                    next_sequence=next_sequence, batches=batches)
         self._progressed = True
-        machine.last_seen = document.header.creation_time or _now()
-        self._reported.pop(machine.config.machine_id, None)
+        now, seen = time.monotonic(), document.header.creation_time or _now()
+        for machine, position in positions:
+            if machine.config.machine_id in batches:
+                machine.stored, machine.stored_at = position, now
+            machine.next_sequence, machine.heard, machine.last_seen = position, True, seen
+            self._reported.pop(machine.config.machine_id, None)
 
     async def _gap(self, machine: _Machine, until: dt.datetime, cursor: int) -> None:
         await asyncio.to_thread(

@@ -53,7 +53,8 @@ def machine_state_change(*, machine_id: int, state: str, user=None, at: dt.datet
             source = StateSource.API if machine.signal_device_id else StateSource.MTCONNECT
         log = StateLog(machine.pk, now=max(at, timezone.now()))
         log.change(at, derived, source=source, note=note)
-        return log.write()
+        log.write()
+        return log.open
     current = MachineStateEvent.objects.filter(machine=machine, ended_at__isnull=True).first()
     previous = current or MachineStateEvent.objects.filter(machine=machine).order_by("-started_at").first()
     if current is not None:

@@ -3,7 +3,7 @@
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -32,18 +32,22 @@ class RecordingSink:
             self.calls.append(("cursor", {"machine_id": machine_id}))
             return self.cursors.get(machine_id)
 
-    def connection_ingest(
-        self, *, machine_id: int, instance_id: str, observations: Sequence[Observation], next_sequence: int
-    ) -> int:
+    def connections_ingest(
+        self, *, instance_id: str, next_sequence: int, batches: Mapping[int, Sequence[Observation]]
+    ) -> dict[int, int]:
+        """Kept as one "ingest" call per machine."""
+        applied = {}
         with self.lock:
-            self.calls.append(("ingest", {"machine_id": machine_id, "instance_id": instance_id,
-                                          "observations": list(observations), "next_sequence": next_sequence}))
-            stored = self.cursors.get(machine_id)
-            floor = stored[1] if stored and stored[0] == instance_id else 0
-            fresh = [o for o in observations if (o.sequence or 0) >= floor]
-            self.applied.setdefault(machine_id, []).extend((instance_id, o) for o in fresh)
-            self.cursors[machine_id] = (instance_id, next_sequence)
-            return len(fresh)
+            for machine_id, observations in batches.items():
+                self.calls.append(("ingest", {"machine_id": machine_id, "instance_id": instance_id,
+                                              "observations": list(observations), "next_sequence": next_sequence}))
+                stored = self.cursors.get(machine_id)
+                floor = stored[1] if stored and stored[0] == instance_id else 0
+                fresh = [o for o in observations if (o.sequence or 0) >= floor]
+                self.applied.setdefault(machine_id, []).extend((instance_id, o) for o in fresh)
+                self.cursors[machine_id] = (instance_id, next_sequence)
+                applied[machine_id] = len(fresh)
+        return applied
 
     def connection_gap(
         self, *, machine_id: int, instance_id: str, since: dt.datetime, until: dt.datetime, next_sequence: int

@@ -16,6 +16,7 @@ from machines.connectivity.services import (
     connection_gap,
     connection_ingest,
     connection_lost,
+    connections_ingest,
     stop_explain,
 )
 from machines.models import DowntimeReason, MachineConnection, MachineStateEvent
@@ -90,6 +91,37 @@ def test_a_feed_hold_nobody_reported_is_a_stop_then_running_again(monitored, ope
     feed_hold = MachineStateEvent.objects.get(machine=monitored, note="Feed hold")
     assert (feed_hold.started_at, feed_hold.ended_at) == (at(10), at(50))
     assert state_totals_rebuild(machine_ids=[monitored.pk]) == 0  # the running totals were written right
+
+
+@pytest.mark.django_db
+def test_one_document_of_several_machines_is_each_machine_s_batch_as_if_alone(monitored, operator):
+    """The collector hands one agent's document for all its machines at once: each machine's log, values and cursor
+    come out as they would from its own call, a machine seen for the first time and a replayed batch included."""
+    alone, together, new = monitored, MachineFactory(), MachineFactory()
+    agent = monitored.agent
+    first = Agent()
+    ingest(together, [first(Kind.AVAILABILITY, "AVAILABLE", 0), first(Kind.CONTROLLER_MODE, "AUTOMATIC", 0),
+                      first(Kind.EXECUTION, "READY", 0)])
+    batch = [agent(Kind.EXECUTION, "ACTIVE", 2), agent(Kind.PART_COUNT, "1", 3, sub_type="ALL"),
+             agent(Kind.EXECUTION, "FEED_HOLD", 10), agent(Kind.EXECUTION, "ACTIVE", 50)]
+    for machine in (alone, together, new):
+        machine_state_change(machine_id=machine.pk, state=MachineState.RUNNING, user=operator, at=at(1))
+    next_sequence = agent.sequence
+
+    assert connection_ingest(machine_id=alone.pk, instance_id=AGENT, observations=batch,
+                             next_sequence=next_sequence) == 4
+    applied = connections_ingest(instance_id=AGENT, next_sequence=next_sequence,
+                                 batches={together.pk: batch, new.pk: batch})
+    again = connections_ingest(instance_id=AGENT, next_sequence=next_sequence,
+                               batches={together.pk: batch, new.pk: batch})
+
+    assert applied == {together.pk: 4, new.pk: 4} and again == {together.pk: 0, new.pk: 0}
+    assert log(together) == log(alone)
+    assert states(new) == [MachineState.RUNNING, MachineState.STOPPED, MachineState.RUNNING]
+    assert connection_cursor(machine_id=together.pk) == connection_cursor(machine_id=new.pk) == (AGENT, next_sequence)
+    assert MachineConnection.objects.get(machine=together).signals == MachineConnection.objects.get(
+        machine=alone).signals
+    assert state_totals_rebuild(machine_ids=[alone.pk, together.pk, new.pk]) == 0
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ import logging
 import signal
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -34,11 +34,10 @@ class DatabaseSink:
         close_old_connections()
         return selectors.connection_cursor(machine_id=machine_id)
 
-    def connection_ingest(self, *, machine_id: int, instance_id: str, observations: Sequence[Observation],
-                          next_sequence: int) -> int:
+    def connections_ingest(self, *, instance_id: str, next_sequence: int,
+                           batches: Mapping[int, Sequence[Observation]]) -> dict[int, int]:
         close_old_connections()
-        return services.connection_ingest(machine_id=machine_id, instance_id=instance_id,
-                                          observations=observations, next_sequence=next_sequence)
+        return services.connections_ingest(instance_id=instance_id, next_sequence=next_sequence, batches=batches)
 
     def connection_gap(self, *, machine_id: int, instance_id: str, since: dt.datetime, until: dt.datetime,
                        next_sequence: int) -> None:
