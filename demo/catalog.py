@@ -86,8 +86,6 @@ WORK_CENTERS = [
 ]
 # A wire EDM and a pallet-changer 5-axis run on unattended after the second shift.
 LIGHTS_OUT_MODELS = ("Sodick AG400L", "Hermle C 42 U")
-MONITORED_KINDS = (MachineKind.MILL_3AXIS, MachineKind.MILL_5AXIS, MachineKind.LATHE, MachineKind.MILL_TURN,
-                   MachineKind.WIRE_EDM)
 # Machines `make demo` connects to a replay of a recorded MTConnect agent (machines/connectivity/recordings/):
 # recording, device on its agent, the machine kinds it may feed in order of preference (demo/connections.py).
 AGENT_DEVICES = [

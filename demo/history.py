@@ -23,7 +23,6 @@ from demo.catalog import (
     DAY,
     GAP_EVENTS,
     MINUTE,
-    MONITORED_KINDS,
     REASON_MINUTES,
     RUN_STOPS,
     SECOND_SHIFT,
@@ -332,8 +331,9 @@ class History:
             intervals = [Interval(state=state, started_at=start, ended_at=end, reason=self.reasons.get(reason))
                          for state, reason, start, end in events]
             intervals[-1] = replace(intervals[-1], ended_at=None)  # what the machine does now
-            source = StateSource.MTCONNECT if lane.machine.kind in MONITORED_KINDS else StateSource.TERMINAL
-            state_events_import(machine_id=lane.machine.pk, intervals=intervals, user=self.admin, source=source)
+            # The operators' record: the machines `make demo` connects are machine-fed from their first signal on.
+            state_events_import(machine_id=lane.machine.pk, intervals=intervals, user=self.admin,
+                                source=StateSource.TERMINAL)
 
     def expand(self, pieces: list[tuple[dt.datetime, dt.datetime, str, str]]) -> list[Event]:
         """Fill the gaps and break up the runs, then merge neighbours in the same state, to whole seconds."""
