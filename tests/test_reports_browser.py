@@ -34,7 +34,8 @@ def test_a_manager_filters_the_utilization_page(page: Page, live_server, history
     expect(page.locator("#report-body")).to_contain_text("shift second")
     assert page.evaluate("window.notReloaded") is True
     assert "shift=second" in page.url and f"machine={history.shop.lathe.pk}" in page.url
-    assert page.evaluate("Chart.getChart(document.querySelector('canvas[data-chart]')) !== undefined")
+    # Drawn once htmx has settled the swapped body, a moment after its text is there: wait, do not race it.
+    page.wait_for_function("Chart.getChart(document.querySelector('canvas[data-chart]')) !== undefined", timeout=5000)
 
 
 def test_a_manager_compares_reported_and_measured_run_time(page: Page, live_server, connected, manager):  # noqa: F811
@@ -55,4 +56,5 @@ def test_a_manager_compares_reported_and_measured_run_time(page: Page, live_serv
     expect(cells.nth(3)).to_have_text("5.0")  # measured by the machine
     expect(cells.nth(5)).to_have_text("28.6")  # gap % of reported
     assert "date_from=2026-06-01" in page.url  # the filters went along
-    assert page.evaluate("Chart.getChart(document.querySelector('canvas[data-chart]')) !== undefined")
+    # Drawn once htmx has settled the swapped body, a moment after its text is there: wait, do not race it.
+    page.wait_for_function("Chart.getChart(document.querySelector('canvas[data-chart]')) !== undefined", timeout=5000)
